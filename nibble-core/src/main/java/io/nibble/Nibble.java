@@ -1,0 +1,278 @@
+package io.nibble;
+
+import io.nibble.log.HeadSelection;
+import io.nibble.memory.Numa;
+
+import java.lang.foreign.MemorySegment;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * A concurrent, log-structured, off-heap key-value store.
+ *
+ * <p>Keys and values are byte strings. Data lives outside the Java heap in memory the OS provides lazily and takes
+ * back as compaction frees it, so the store adds no GC work and its resident memory follows its live data.
+ * Every method is thread-safe; reads never block writers and see either the old or the new value of a key whose
+ * put is in progress, never a mix.
+ *
+ * <pre>{@code
+ * try (Nibble store = Nibble.builder().capacity(256L << 20).build()) {
+ *     store.put("k".getBytes(), "v".getBytes());
+ *     byte[] v = store.get("k".getBytes());
+ * }
+ * }</pre>
+ *
+ * <p>Limits: keys up to {@value #MAX_KEY_LENGTH} bytes; values up to {@value #MAX_VALUE_LENGTH} bytes and at most a
+ * quarter of the store's usable capacity ({@link #maxValueLength()}). Larger arguments throw
+ * {@link IllegalArgumentException} and change nothing. A put that finds no room after compaction throws
+ * {@link NibbleFullException}. After {@link #close()} every other method throws {@link IllegalStateException}.
+ */
+public final class Nibble implements AutoCloseable {
+    /** Largest key in bytes. */
+    public static final int MAX_KEY_LENGTH = 65_535;
+    /** Largest value in bytes, in any store (512 MiB, as in Redis). */
+    public static final long MAX_VALUE_LENGTH = 512L << 20;
+
+    private final Store store;
+
+    private Nibble(Builder builder) {
+        this.store = new Store(builder);
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Inserts or replaces the value of {@code key}. */
+    public void put(byte[] key, byte[] value) {
+        Objects.requireNonNull(key, "key");
+        Objects.requireNonNull(value, "value");
+        store.put(MemorySegment.ofArray(key), MemorySegment.ofArray(value), 0);
+    }
+
+    /** The value of {@code key}, or null when absent. */
+    public byte[] get(byte[] key) {
+        Objects.requireNonNull(key, "key");
+        return store.get(MemorySegment.ofArray(key));
+    }
+
+    /** Removes {@code key}; true when it existed. */
+    public boolean delete(byte[] key) {
+        Objects.requireNonNull(key, "key");
+        return store.delete(MemorySegment.ofArray(key));
+    }
+
+    public boolean contains(byte[] key) {
+        Objects.requireNonNull(key, "key");
+        return store.contains(MemorySegment.ofArray(key));
+    }
+
+    /** Number of live keys. */
+    public long size() {
+        return store.size();
+    }
+
+    /** Inserts or replaces; the key is {@code key.byteSize()} bytes and the value {@code value.byteSize()}. */
+    public void put(MemorySegment key, MemorySegment value) {
+        Objects.requireNonNull(key, "key");
+        Objects.requireNonNull(value, "value");
+        store.put(key, value, 0);
+    }
+
+    /**
+     * Copies the value of {@code key} into {@code into}.
+     *
+     * @return the value's length, or -1 when absent; {@code min(length, into.byteSize())} bytes were copied
+     */
+    public long get(MemorySegment key, MemorySegment into) {
+        Objects.requireNonNull(key, "key");
+        Objects.requireNonNull(into, "into");
+        return store.get(key, into);
+    }
+
+    public boolean delete(MemorySegment key) {
+        Objects.requireNonNull(key, "key");
+        return store.delete(key);
+    }
+
+    public boolean contains(MemorySegment key) {
+        Objects.requireNonNull(key, "key");
+        return store.contains(key);
+    }
+
+    /** Largest value this store accepts. */
+    public long maxValueLength() {
+        return store.maxValueLength();
+    }
+
+    public NibbleStats stats() {
+        return store.stats();
+    }
+
+    /**
+     * Checks the store's internal invariants: the live bytes of every segment equal the footprints of the records
+     * the index references in it, and every block is owned by exactly one segment or free. Compaction pauses
+     * meanwhile. Meant for tests and diagnostics, on a store with no operation running.
+     *
+     * @return a one-line summary
+     * @throws IllegalStateException naming the first invariant found broken
+     */
+    public String verify() {
+        return store.verify();
+    }
+
+    /**
+     * Stops the compaction workers, waits for running operations to finish and unmaps the store's memory.
+     * Idempotent; every other method throws {@link IllegalStateException} afterwards.
+     */
+    @Override
+    public void close() {
+        store.close();
+    }
+
+    /** Configures and opens a store. Every setting has a default that suits its capacity. */
+    public static final class Builder {
+        long capacity = 1L << 30;
+        int blockSize = 64 << 10;
+        int segmentSize;
+        int nodes;
+        int compactionThreads;
+        int headsPerNode;
+        UpdateMode updateMode = UpdateMode.IN_PLACE;
+        HeadSelection headSelection = HeadSelection.CPU;
+        long fullTimeoutNanos = Duration.ofSeconds(10).toNanos();
+
+        private Builder() { }
+
+        /** Bytes of log memory, the compaction reserve included; a ceiling the OS backs lazily. Default 1 GiB. */
+        public Builder capacity(long bytes) {
+            if (bytes <= 0) {
+                throw new IllegalArgumentException("capacity must be positive: " + bytes);
+            }
+            this.capacity = bytes;
+            return this;
+        }
+
+        /** Allocation unit of the log, a power of two from 4 KiB to 16 MiB. Default 64 KiB. */
+        public Builder blockSize(int bytes) {
+            if (bytes < 4096 || bytes > (16 << 20) || Integer.bitCount(bytes) != 1) {
+                throw new IllegalArgumentException("block size must be a power of two from 4 KiB to 16 MiB: "
+                        + bytes);
+            }
+            this.blockSize = bytes;
+            return this;
+        }
+
+        /**
+         * Target size of a log segment, a multiple of the block size. Default: capacity / 128 rounded down to a
+         * power of two, within [4 blocks, 32 MiB], so open heads and the reserve stay a small share of capacity.
+         */
+        public Builder segmentSize(int bytes) {
+            if (bytes <= 0) {
+                throw new IllegalArgumentException("segment size must be positive: " + bytes);
+            }
+            this.segmentSize = bytes;
+            return this;
+        }
+
+        /** Number of NUMA nodes to split the log over. Default: as the OS reports. */
+        public Builder nodes(int count) {
+            if (count < 1 || count > 64) {
+                throw new IllegalArgumentException("nodes must be from 1 to 64: " + count);
+            }
+            this.nodes = count;
+            return this;
+        }
+
+        /** Compaction threads per node. Default: one per 8 cores of the node, at least one. */
+        public Builder compactionThreads(int perNode) {
+            if (perNode < 1 || perNode > 64) {
+                throw new IllegalArgumentException("compaction threads must be from 1 to 64: " + perNode);
+            }
+            this.compactionThreads = perNode;
+            return this;
+        }
+
+        /** Default {@link UpdateMode#IN_PLACE}. */
+        public Builder updateMode(UpdateMode mode) {
+            this.updateMode = Objects.requireNonNull(mode, "mode");
+            return this;
+        }
+
+        /** Log heads per node. Default: one per core, fewer for small stores. */
+        public Builder headsPerNode(int heads) {
+            if (heads < 1 || heads > 4096) {
+                throw new IllegalArgumentException("heads per node must be from 1 to 4096: " + heads);
+            }
+            this.headsPerNode = heads;
+            return this;
+        }
+
+        /** How writers pick a head; {@link HeadSelection#CPU} unless benchmarking the alternatives. */
+        public Builder headSelection(HeadSelection selection) {
+            this.headSelection = Objects.requireNonNull(selection, "selection");
+            return this;
+        }
+
+        /**
+         * Longest a put waits for compaction to free space before it throws {@link NibbleFullException}; it
+         * throws sooner when compaction finds nothing to free. Default 10 s.
+         */
+        public Builder fullTimeout(Duration timeout) {
+            if (timeout.isNegative()) {
+                throw new IllegalArgumentException("timeout must not be negative: " + timeout);
+            }
+            this.fullTimeoutNanos = timeout.toNanos();
+            return this;
+        }
+
+        public Nibble build() {
+            long blocks = capacity / blockSize;
+            int nodeCount = nodes > 0 ? nodes : Numa.nodeCount();
+            if (blocks < 64L * nodeCount) {
+                throw new IllegalArgumentException("capacity " + capacity + " holds fewer than 64 blocks of "
+                        + blockSize + " bytes per node");
+            }
+            if (blocks > Integer.MAX_VALUE - 64) {
+                throw new IllegalArgumentException("capacity " + capacity + " needs more than 2^31 blocks; "
+                        + "raise the block size");
+            }
+            Builder config = copy();
+            config.nodes = nodeCount;
+            if (segmentSize == 0) {
+                long target = Long.highestOneBit(Math.max(1, capacity / nodeCount / 128));
+                long min = Math.max(4L * blockSize, 256 << 10);
+                config.segmentSize = (int) Math.max(min, Math.min(32L << 20, target));
+            } else if (segmentSize % blockSize != 0) {
+                throw new IllegalArgumentException("segment size " + segmentSize + " is not a multiple of the "
+                        + "block size " + blockSize);
+            }
+            if ((long) config.segmentSize * 8 > capacity / nodeCount) {
+                if (segmentSize != 0) {
+                    throw new IllegalArgumentException("segment size " + segmentSize + " exceeds an eighth of "
+                            + "the capacity per node");
+                }
+                config.segmentSize = blockSize * (int) Math.max(1, blocks / nodeCount / 16);
+            }
+            if (compactionThreads == 0) {
+                int cores = Runtime.getRuntime().availableProcessors() / nodeCount;
+                config.compactionThreads = Math.max(1, cores / 8);
+            }
+            return new Nibble(config);
+        }
+
+        private Builder copy() {
+            Builder b = new Builder();
+            b.capacity = capacity;
+            b.blockSize = blockSize;
+            b.segmentSize = segmentSize;
+            b.nodes = nodes;
+            b.compactionThreads = compactionThreads;
+            b.headsPerNode = headsPerNode;
+            b.updateMode = updateMode;
+            b.headSelection = headSelection;
+            b.fullTimeoutNanos = fullTimeoutNanos;
+            return b;
+        }
+    }
+}

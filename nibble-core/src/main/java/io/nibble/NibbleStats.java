@@ -1,0 +1,33 @@
+package io.nibble;
+
+/**
+ * A snapshot of a store's counters. Fields are read one after another while the store runs, so they are each
+ * accurate but not mutually consistent under concurrent writes.
+ *
+ * @param keys live keys (keys whose expiry passed count until they are read, deleted or compacted away)
+ * @param liveBytes bytes of records the index references, headers and padding included
+ * @param usedBytes bytes of blocks held by segments
+ * @param capacityBytes bytes of log memory, the compaction reserve included
+ * @param residentBytes off-heap bytes the OS holds for the store (log and index), read with {@code mincore}; where
+ *     the OS cannot tell, the bytes of held blocks plus the index buckets in use
+ * @param compactedSegments segments compaction has cleaned and freed since the store opened
+ * @param indexBytes resident bytes of the hash index (included in {@code residentBytes})
+ * @param segments segments in use (open, sealed and awaiting reclamation)
+ * @param relocatedBytes bytes compaction has copied
+ * @param fullRejections puts that ended in {@link NibbleFullException}
+ * @param reserveBytes bytes held back for compaction
+ */
+public record NibbleStats(long keys, long liveBytes, long usedBytes, long capacityBytes, long residentBytes,
+                          long compactedSegments, long indexBytes, long segments, long relocatedBytes,
+                          long fullRejections, long reserveBytes) {
+
+    /** Held memory over live data: 1.0 means no overhead. */
+    public double usedOverLive() {
+        return liveBytes == 0 ? 0 : (double) usedBytes / liveBytes;
+    }
+
+    /** Live bytes over capacity. */
+    public double utilisation() {
+        return capacityBytes == 0 ? 0 : (double) liveBytes / capacityBytes;
+    }
+}

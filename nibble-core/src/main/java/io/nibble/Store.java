@@ -1,0 +1,649 @@
+package io.nibble;
+
+import io.nibble.alloc.BlockAllocator;
+import io.nibble.compact.Compactor;
+import io.nibble.epoch.EpochTable;
+import io.nibble.index.BucketArray;
+import io.nibble.index.HashIndex;
+import io.nibble.log.Appender;
+import io.nibble.log.HeadSelection;
+import io.nibble.log.LogMemory;
+import io.nibble.log.NodeLog;
+import io.nibble.log.RecordLayout;
+import io.nibble.log.SegmentTable;
+import io.nibble.memory.NativeMemory;
+import io.nibble.memory.Numa;
+import io.nibble.memory.Region;
+
+import java.lang.foreign.MemorySegment;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+
+import static io.nibble.log.RecordLayout.CAPACITY_OFFSET;
+import static io.nibble.log.RecordLayout.FLAG_EXPIRES;
+import static io.nibble.log.RecordLayout.HEADER;
+import static io.nibble.log.RecordLayout.SEQUENCE_OFFSET;
+
+/**
+ * The engine behind {@link Nibble}: operations over the index, the per-node logs and the epoch table.
+ *
+ * <p>Protocol. Every operation pins an epoch slot before it touches the index or the log and unpins in
+ * {@code finally}; nothing waits while pinned, so reclamation and {@link #close()} only ever wait for running
+ * code. Writers append the record first (pinned, so the segment cannot be compacted before the record is
+ * published), then publish it under the key's bucket lock, where they also move live bytes from the old record's
+ * segment to the new one. Readers run the bucket's seqlock: read the version, find the record, copy the value,
+ * and retry if the version changed; an in-place update happens under the lock, so a torn copy never validates.
+ */
+final class Store implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger("io.nibble");
+    private static final boolean OS_CPU = NativeMemory.hasCurrentCpu();
+
+    private final long capacity;
+    private final UpdateMode mode;
+    private final long fullTimeoutNanos;
+    private final long maxValueLength;
+    private final Region region;
+    private final LogMemory mem;
+    private final SegmentTable segments;
+    private final EpochTable epochs;
+    private final NodeLog[] nodes;
+    private final Compactor[] compactors;
+    private final int[] cpuToNode;
+    private final HashIndex index;
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private final AtomicLong fullRejections = new AtomicLong();
+    private volatile boolean open = true;
+
+    Store(Nibble.Builder config) {
+        this.mode = config.updateMode;
+        this.fullTimeoutNanos = config.fullTimeoutNanos;
+        int blockSize = config.blockSize;
+        long totalBlocks = config.capacity / blockSize;
+        this.capacity = totalBlocks * blockSize;
+        int nodeCount = config.nodes;
+        int segmentBlocks = config.segmentSize / blockSize;
+        this.region = Region.anonymous(capacity);
+        boolean ok = false;
+        try {
+            this.mem = new LogMemory(region, blockSize);
+            this.segments = new SegmentTable((int) totalBlocks + 16);
+            this.epochs = EpochTable.forMachine();
+            int cpus = Runtime.getRuntime().availableProcessors();
+            this.cpuToNode = Numa.cpuToNode(nodeCount, Math.max(cpus, 256));
+            this.nodes = new NodeLog[nodeCount];
+            long perNode = totalBlocks / nodeCount;
+            int cpusPerNode = Math.max(1, cpus / nodeCount);
+            int heads = config.headsPerNode > 0 ? config.headsPerNode
+                    : (int) Math.max(1, Math.min(cpusPerNode, perNode / (8L * segmentBlocks)));
+            long reservePerNode = reserveBlocks(perNode, segmentBlocks);
+            boolean bindNodes = nodeCount > 1 && nodeCount == Numa.nodeCount();
+            for (int n = 0; n < nodeCount; n++) {
+                int first = (int) (n * perNode);
+                int count = (int) (n == nodeCount - 1 ? totalBlocks - first : perNode);
+                if (bindNodes && !NativeMemory.bindToNode(region.memory(), (long) first * blockSize,
+                        (long) count * blockSize, n)) {
+                    LOG.log(System.Logger.Level.WARNING, "mbind of node " + n + " failed: its log memory follows "
+                            + "the default NUMA policy");
+                }
+                BlockAllocator allocator = new BlockAllocator(first, count, reservePerNode, cpusPerNode);
+                nodes[n] = new NodeLog(n, mem, segments, allocator, epochs, heads, config.headSelection,
+                        segmentBlocks);
+            }
+            if (nodeCount > 1 && !bindNodes) {
+                LOG.log(System.Logger.Level.WARNING, nodeCount + " logical nodes requested but the OS reports "
+                        + Numa.nodeCount() + ": nodes are not bound to memory");
+            }
+            this.maxValueLength = Math.min(Nibble.MAX_VALUE_LENGTH,
+                    (totalBlocks - reservePerNode * nodeCount) * blockSize / 4);
+            long seed = ThreadLocalRandom.current().nextLong();
+            this.index = new HashIndex(capacity / 2048, seed, mem, epochs);
+            this.compactors = new Compactor[nodeCount];
+            for (int n = 0; n < nodeCount; n++) {
+                NodeLog node = nodes[n];
+                compactors[n] = new Compactor(node, epochs, index,
+                        (address, footprint, out, cpu) -> move(node, address, footprint, out, cpu),
+                        config.compactionThreads);
+            }
+            ok = true;
+        } finally {
+            if (!ok) {
+                region.close();
+            }
+        }
+        for (Compactor c : compactors) {
+            c.start();
+        }
+    }
+
+    /** Blocks held back for compaction: about 1.5% of the node, and at least two segments. */
+    static long reserveBlocks(long nodeBlocks, int segmentBlocks) {
+        long reserve = Math.max(nodeBlocks * 3 / 200, 2L * segmentBlocks);
+        return Math.min(reserve, nodeBlocks / 8);
+    }
+
+    long maxValueLength() {
+        return maxValueLength;
+    }
+
+    private static int cpu() {
+        return OS_CPU ? NativeMemory.currentCpu() : (int) Thread.currentThread().threadId();
+    }
+
+    private int nodeOf(int cpu) {
+        return nodes.length == 1 ? 0 : cpuToNode[(cpu & Integer.MAX_VALUE) % cpuToNode.length];
+    }
+
+    private void ensureOpen() {
+        if (!open) {
+            throw new IllegalStateException("store is closed");
+        }
+    }
+
+    private void checkKey(MemorySegment key) {
+        if (key.byteSize() > RecordLayout.MAX_KEY_LENGTH) {
+            throw new IllegalArgumentException("key of " + key.byteSize() + " bytes exceeds the maximum of "
+                    + RecordLayout.MAX_KEY_LENGTH);
+        }
+    }
+
+    private void checkValue(MemorySegment value) {
+        if (value.byteSize() > maxValueLength) {
+            throw new IllegalArgumentException("value of " + value.byteSize() + " bytes exceeds this store's "
+                    + "maximum of " + maxValueLength);
+        }
+    }
+
+    // ------------------------------------------------------------------ writes
+
+    void put(MemorySegment key, MemorySegment value, long expireAtMillis) {
+        checkKey(key);
+        checkValue(value);
+        int flags = expireAtMillis > 0 ? FLAG_EXPIRES : 0;
+        long hash = index.hash(key);
+        long tag = HashIndex.tag(hash);
+        int cpu = cpu();
+        int home = nodeOf(cpu);
+        for (;;) {
+            int slot = epochs.pin(cpu);
+            try {
+                ensureOpen();
+                if (mode == UpdateMode.IN_PLACE && overwrite(hash, tag, key, value, flags, expireAtMillis)) {
+                    return;
+                }
+                for (int i = 0; i < nodes.length; i++) { // write local; another node only when the local is full
+                    long address = nodes[(home + i) % nodes.length].append(cpu, flags, key, value, expireAtMillis);
+                    if (address >= 0) {
+                        publish(hash, tag, key, address);
+                        return;
+                    }
+                }
+            } finally {
+                epochs.unpin(slot);
+            }
+            if (!compactors[home].awaitSpace(fullTimeoutNanos)) {
+                ensureOpen();
+                fullRejections.incrementAndGet();
+                throw new NibbleFullException();
+            }
+        }
+    }
+
+    /** Under the bucket lock, overwrites the key's record when the new value fits; false when it cannot. */
+    private boolean overwrite(long hash, long tag, MemorySegment key, MemorySegment value, int flags,
+                              long expireAtMillis) {
+        BucketArray a = index.lock(hash);
+        try {
+            long slot = index.slotOf(a, hash, tag, key);
+            if (slot < 0) {
+                return false;
+            }
+            long address = index.addressAt(a, slot);
+            long meta = mem.getLong(address);
+            if ((RecordLayout.flags(meta) & FLAG_EXPIRES) != (flags & FLAG_EXPIRES)
+                    || value.byteSize() > mem.getInt(address + CAPACITY_OFFSET)) {
+                return false;
+            }
+            mem.write(valueAddress(address, meta), value, 0, value.byteSize());
+            if ((flags & FLAG_EXPIRES) != 0) {
+                mem.putLong(address + HEADER, expireAtMillis);
+            }
+            mem.putLong(address + SEQUENCE_OFFSET, mem.getLong(address + SEQUENCE_OFFSET) + 1);
+            mem.putLong(address, RecordLayout.meta(flags, RecordLayout.keyLength(meta), (int) value.byteSize()));
+            return true;
+        } finally {
+            index.unlock(a, hash);
+        }
+    }
+
+    /** Points the key's entry at the appended record, moving live bytes from the record it replaces. */
+    private void publish(long hash, long tag, MemorySegment key, long address) {
+        long footprint = footprint(address);
+        for (int attempt = 0; ; attempt++) {
+            boolean inserted;
+            BucketArray a = index.lock(hash);
+            try {
+                long slot = index.slotOf(a, hash, tag, key);
+                if (slot >= 0) {
+                    long old = index.addressAt(a, slot);
+                    mem.putLong(address + SEQUENCE_OFFSET, mem.getLong(old + SEQUENCE_OFFSET) + 1);
+                    index.set(a, slot, tag, address);
+                    segments.addLive(mem.segmentOf(address), footprint);
+                    segments.addLive(mem.segmentOf(old), -footprint(old));
+                    return;
+                }
+                // A fresh key starts from the clock, so it sorts after any earlier incarnation of the key.
+                mem.putLong(address + SEQUENCE_OFFSET, System.nanoTime());
+                inserted = index.insert(a, hash, tag, address);
+                if (inserted) {
+                    segments.addLive(mem.segmentOf(address), footprint);
+                }
+            } finally {
+                index.unlock(a, hash);
+            }
+            if (inserted) {
+                index.maybeGrow(hash);
+                return;
+            }
+            if (attempt >= 8) {
+                fullRejections.incrementAndGet();
+                throw new NibbleFullException("hash index bucket chain cannot grow");
+            }
+            index.makeRoom(hash);
+        }
+    }
+
+    boolean delete(MemorySegment key) {
+        checkKey(key);
+        long hash = index.hash(key);
+        long tag = HashIndex.tag(hash);
+        int slot = epochs.pin(cpu());
+        try {
+            ensureOpen();
+            BucketArray a = index.lock(hash);
+            try {
+                long entry = index.slotOf(a, hash, tag, key);
+                if (entry < 0) {
+                    return false;
+                }
+                long old = index.addressAt(a, entry);
+                boolean expired = isExpired(mem.getLong(old), old);
+                index.remove(a, hash, entry);
+                segments.addLive(mem.segmentOf(old), -footprint(old));
+                return !expired;
+            } finally {
+                index.unlock(a, hash);
+            }
+        } finally {
+            epochs.unpin(slot);
+        }
+    }
+
+    /** Compaction: relocates one record if the index still references it. Runs on a compactor thread. */
+    private Compactor.Outcome move(NodeLog node, long address, long footprint, Appender out, int cpu) {
+        long meta = mem.getLong(address);
+        int keyLength = RecordLayout.keyLength(meta);
+        byte[] keyBytes = new byte[keyLength];
+        mem.read(mem.advance(address, RecordLayout.headerLength(RecordLayout.flags(meta))), keyBytes, 0,
+                keyLength);
+        MemorySegment key = MemorySegment.ofArray(keyBytes);
+        long hash = index.hash(key);
+        long tag = HashIndex.tag(hash);
+        int slot = epochs.pin(cpu);
+        try {
+            BucketArray a = index.lock(hash);
+            try {
+                long entry = index.slotOf(a, hash, tag, key);
+                if (entry < 0 || index.addressAt(a, entry) != address) {
+                    return Compactor.Outcome.DEAD;
+                }
+                if (isExpired(mem.getLong(address), address)) {
+                    index.remove(a, hash, entry);
+                    segments.addLive(mem.segmentOf(address), -footprint);
+                    return Compactor.Outcome.DEAD;
+                }
+                long to = node.relocate(out, address, footprint, cpu);
+                if (to < 0) {
+                    return Compactor.Outcome.NO_SPACE;
+                }
+                index.set(a, entry, tag, to);
+                segments.addLive(mem.segmentOf(to), footprint);
+                segments.addLive(mem.segmentOf(address), -footprint);
+                return Compactor.Outcome.MOVED;
+            } finally {
+                index.unlock(a, hash);
+            }
+        } finally {
+            epochs.unpin(slot);
+        }
+    }
+
+    // ------------------------------------------------------------------ reads
+
+    long get(MemorySegment key, MemorySegment into) {
+        checkKey(key);
+        long hash = index.hash(key);
+        long tag = HashIndex.tag(hash);
+        int slot = epochs.pin(cpu());
+        try {
+            ensureOpen();
+            BucketArray a = index.subtable(hash).current();
+            for (int spins = 0; ; ) {
+                long b = a.bucketOf(hash);
+                long v = a.versionAcquire(b);
+                if ((v & BucketArray.MOVED) != 0) {
+                    a = a.successor();
+                    continue;
+                }
+                if ((v & 1) != 0) {
+                    backoff(spins++);
+                    continue;
+                }
+                long address = index.find(a, b, tag, key);
+                long length = -1;
+                if (address >= 0) {
+                    long meta = mem.getLong(address);
+                    if (!isExpired(meta, address)) {
+                        length = RecordLayout.valueLength(meta);
+                        long n = Math.min(length, into.byteSize());
+                        if (n > 0) {
+                            mem.read(valueAddress(address, meta), into, 0, n);
+                        }
+                    }
+                }
+                if (a.validate(b, v)) {
+                    return length;
+                }
+            }
+        } finally {
+            epochs.unpin(slot);
+        }
+    }
+
+    byte[] get(MemorySegment key) {
+        checkKey(key);
+        long hash = index.hash(key);
+        long tag = HashIndex.tag(hash);
+        int slot = epochs.pin(cpu());
+        try {
+            ensureOpen();
+            BucketArray a = index.subtable(hash).current();
+            byte[] out = null;
+            for (int spins = 0; ; ) {
+                long b = a.bucketOf(hash);
+                long v = a.versionAcquire(b);
+                if ((v & BucketArray.MOVED) != 0) {
+                    a = a.successor();
+                    continue;
+                }
+                if ((v & 1) != 0) {
+                    backoff(spins++);
+                    continue;
+                }
+                long address = index.find(a, b, tag, key);
+                byte[] result = null;
+                if (address >= 0) {
+                    long meta = mem.getLong(address);
+                    if (!isExpired(meta, address)) {
+                        int length = RecordLayout.valueLength(meta);
+                        if (out == null || out.length != length) {
+                            out = new byte[length];
+                        }
+                        mem.read(valueAddress(address, meta), out, 0, length);
+                        result = out;
+                    }
+                }
+                if (a.validate(b, v)) {
+                    return result;
+                }
+            }
+        } finally {
+            epochs.unpin(slot);
+        }
+    }
+
+    boolean contains(MemorySegment key) {
+        checkKey(key);
+        long hash = index.hash(key);
+        long tag = HashIndex.tag(hash);
+        int slot = epochs.pin(cpu());
+        try {
+            ensureOpen();
+            BucketArray a = index.subtable(hash).current();
+            for (int spins = 0; ; ) {
+                long b = a.bucketOf(hash);
+                long v = a.versionAcquire(b);
+                if ((v & BucketArray.MOVED) != 0) {
+                    a = a.successor();
+                    continue;
+                }
+                if ((v & 1) != 0) {
+                    backoff(spins++);
+                    continue;
+                }
+                long address = index.find(a, b, tag, key);
+                boolean present = address >= 0 && !isExpired(mem.getLong(address), address);
+                if (a.validate(b, v)) {
+                    return present;
+                }
+            }
+        } finally {
+            epochs.unpin(slot);
+        }
+    }
+
+    private static void backoff(int spins) {
+        if (spins < 64) {
+            Thread.onSpinWait();
+        } else {
+            Thread.yield();
+        }
+    }
+
+    private long valueAddress(long address, long meta) {
+        long skip = RecordLayout.headerLength(RecordLayout.flags(meta)) + (long) RecordLayout.keyLength(meta);
+        if (mem.offsetInBlock(address) + skip < mem.blockSize()) {
+            return address + skip;
+        }
+        return mem.advance(address, skip);
+    }
+
+    private long footprint(long address) {
+        long meta = mem.getLong(address);
+        return RecordLayout.footprint(RecordLayout.headerLength(RecordLayout.flags(meta)),
+                RecordLayout.keyLength(meta), mem.getInt(address + CAPACITY_OFFSET));
+    }
+
+    private boolean isExpired(long meta, long address) {
+        return (RecordLayout.flags(meta) & FLAG_EXPIRES) != 0
+                && mem.getLong(address + HEADER) <= System.currentTimeMillis();
+    }
+
+    // ------------------------------------------------------------------ state
+
+    long size() {
+        ensureOpen();
+        return index.size();
+    }
+
+    NibbleStats stats() {
+        int slot = epochs.pin(cpu());
+        try {
+            ensureOpen();
+            long live = 0;
+            long inUse = 0;
+            for (int id = 0; id < segments.capacity(); id++) {
+                if (segments.state(id) != SegmentTable.FREE) {
+                    live += segments.live(id);
+                    inUse++;
+                }
+            }
+            long used = 0;
+            long reserve = 0;
+            long compacted = 0;
+            long relocated = 0;
+            for (NodeLog n : nodes) {
+                used += n.allocator().allocatedBlocks() * mem.blockSize();
+                reserve += n.allocator().reserveBlocks() * mem.blockSize();
+            }
+            for (Compactor c : compactors) {
+                compacted += c.compactedSegments();
+                relocated += c.relocatedBytes();
+            }
+            long indexResident = index.residentBytes();
+            long logResident = region.residentBytes();
+            long resident = logResident < 0 || indexResident < 0
+                    ? used + index.bucketBytes() : logResident + indexResident;
+            return new NibbleStats(index.size(), live, used, capacity, resident, compacted,
+                    indexResident < 0 ? index.bucketBytes() : indexResident, inUse, relocated,
+                    fullRejections.get(), reserve);
+        } finally {
+            epochs.unpin(slot);
+        }
+    }
+
+    /**
+     * Walks every segment and the whole index, stopping compaction meanwhile, and checks that live bytes match the
+     * index and every block is owned exactly once. Call with no operation running.
+     *
+     * @return a human-readable summary
+     * @throws IllegalStateException describing the first broken invariant
+     */
+    String verify() {
+        ensureOpen();
+        for (Compactor c : compactors) {
+            c.stop();
+        }
+        try {
+            for (NodeLog n : nodes) {
+                n.sealHeads();
+            }
+            int slot = epochs.pin(cpu());
+            try {
+                index.finishAllResizes();
+                long[] addresses = new long[(int) index.size()];
+                int[] count = {0};
+                index.forEachAddress(addr -> {
+                    if (count[0] == addresses.length) {
+                        throw new IllegalStateException("index holds more entries than its key count");
+                    }
+                    addresses[count[0]++] = addr;
+                });
+                if (count[0] != addresses.length) {
+                    throw new IllegalStateException("index count " + addresses.length + " but " + count[0]
+                            + " entries");
+                }
+                java.util.Arrays.sort(addresses);
+                int[] owner = new int[mem.blockCount()];
+                java.util.Arrays.fill(owner, -1);
+                long chained = 0;
+                long totalLive = 0;
+                long seen = 0;
+                for (int id = 0; id < segments.capacity(); id++) {
+                    int state = segments.state(id);
+                    if (state == SegmentTable.FREE) {
+                        continue;
+                    }
+                    int blocks = 0;
+                    for (int b = segments.firstBlock(id); b >= 0; b = mem.nextBlock(b)) {
+                        if (owner[b] != -1) {
+                            throw new IllegalStateException("block " + b + " chained by segments " + owner[b]
+                                    + " and " + id);
+                        }
+                        if (mem.owner(b) != id) {
+                            throw new IllegalStateException("block " + b + " of segment " + id + " owned by "
+                                    + mem.owner(b));
+                        }
+                        owner[b] = id;
+                        blocks++;
+                    }
+                    if (blocks != segments.blocks(id)) {
+                        throw new IllegalStateException("segment " + id + " chains " + blocks + " blocks, table "
+                                + segments.blocks(id));
+                    }
+                    chained += blocks;
+                    long[] liveHere = {0};
+                    long[] indexed = {0};
+                    if (state != SegmentTable.OPEN) {
+                        nodes[segments.node(id)].walk(id, segments.endBlock(id), segments.endOffset(id),
+                                (address, meta, footprint) -> {
+                                    if (java.util.Arrays.binarySearch(addresses, address) >= 0) {
+                                        liveHere[0] += footprint;
+                                        indexed[0]++;
+                                    }
+                                    return true;
+                                });
+                    }
+                    seen += indexed[0];
+                    if (state != SegmentTable.OPEN && liveHere[0] != segments.live(id)) {
+                        throw new IllegalStateException("segment " + id + " (state " + state + ") counts "
+                                + segments.live(id) + " live bytes but its indexed records hold " + liveHere[0]);
+                    }
+                    totalLive += segments.live(id);
+                }
+                long allocated = 0;
+                for (NodeLog n : nodes) {
+                    allocated += n.allocator().allocatedBlocks();
+                    if (n.allocator().allocatedBlocks() != n.allocator().countAllocatedBits()) {
+                        throw new IllegalStateException("allocator counter disagrees with its bitmap");
+                    }
+                }
+                for (int b = 0; b < owner.length; b++) {
+                    boolean allocatedBit = nodes[nodeOfBlock(b)].allocator().isAllocated(b);
+                    if (allocatedBit != (owner[b] >= 0)) {
+                        throw new IllegalStateException("block " + b + (allocatedBit ? " leaked" : " chained but free"));
+                    }
+                }
+                if (allocated != chained) {
+                    throw new IllegalStateException(allocated + " blocks allocated but " + chained + " chained");
+                }
+                if (seen != addresses.length) {
+                    throw new IllegalStateException(addresses.length + " indexed records but " + seen
+                            + " found in sealed segments");
+                }
+                return "keys=" + addresses.length + " liveBytes=" + totalLive + " blocks=" + chained;
+            } finally {
+                epochs.unpin(slot);
+            }
+        } finally {
+            for (Compactor c : compactors) {
+                c.start();
+            }
+        }
+    }
+
+    private int nodeOfBlock(int block) {
+        for (int n = nodes.length - 1; n > 0; n--) {
+            if (block >= nodes[n].allocator().firstBlock()) {
+                return n;
+            }
+        }
+        return 0;
+    }
+
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        open = false;
+        for (Compactor c : compactors) {
+            c.stop();
+        }
+        // Operations that pinned before they saw the flag finish; none start. Unmapping waits for them.
+        for (int spins = 0; !epochs.isQuiescent(); spins++) {
+            if (spins < 1000) {
+                Thread.onSpinWait();
+            } else {
+                LockSupport.parkNanos(100_000);
+            }
+        }
+        index.close();
+        region.close();
+    }
+
+    boolean isClosed() {
+        return !open;
+    }
+}

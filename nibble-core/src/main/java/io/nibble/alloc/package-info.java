@@ -1,0 +1,2 @@
+/** The lock-free block allocator (LLFree-style bitmap with per-CPU reservation hints). Internal. */
+package io.nibble.alloc;

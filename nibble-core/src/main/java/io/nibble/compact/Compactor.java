@@ -1,0 +1,342 @@
+package io.nibble.compact;
+
+import io.nibble.alloc.BlockAllocator;
+import io.nibble.epoch.EpochTable;
+import io.nibble.index.HashIndex;
+import io.nibble.log.Appender;
+import io.nibble.log.LogMemory;
+import io.nibble.log.NodeLog;
+import io.nibble.log.SegmentTable;
+import io.nibble.memory.NativeMemory;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Compaction for one node: worker threads that pick sealed segments by cost-benefit, relocate their live records
+ * into segments of their own, and free the victims once no pinned operation can read them.
+ *
+ * <p>Two triggers. <em>Pressure</em>: ordinary free blocks are below the low-water mark, or a writer is waiting
+ * for space; any segment with at least a block of garbage may be cleaned, best score first. <em>Tidying</em>:
+ * garbage exceeds a small share of the node's used memory while some segment is at most half live; only such
+ * cheap segments are cleaned, so resident memory follows live data without paying the high write cost of cleaning
+ * nearly full segments. Workers sleep otherwise, and back off while passes free little.
+ *
+ * <p>A sealed segment becomes a candidate only once every operation pinned when it was sealed has finished:
+ * appends to it are then all published or abandoned, so a record absent from the index is really dead.
+ */
+public final class Compactor {
+    private static final System.Logger LOG = System.getLogger("io.nibble.compact");
+
+    /** What {@link RecordMover#move} did with one record. */
+    public enum Outcome { MOVED, DEAD, NO_SPACE }
+
+    /** Relocates one record if the index still references it, under its bucket lock. */
+    public interface RecordMover {
+        Outcome move(long address, long footprint, Appender out, int cpu);
+    }
+
+    /** Garbage share of used bytes above which tidying starts. */
+    static final double TIDY_GARBAGE = 0.04;
+    /** Most live share of a segment that tidying cleans. */
+    static final double TIDY_MAX_UTILISATION = 0.5;
+    /** Most live share of a segment that pressure cleaning takes; fuller ones free too little for the copy. */
+    static final double PRESSURE_MAX_UTILISATION = 0.985;
+
+    private final NodeLog log;
+    private final LogMemory mem;
+    private final SegmentTable segments;
+    private final BlockAllocator allocator;
+    private final EpochTable epochs;
+    private final HashIndex index;
+    private final RecordMover mover;
+    private final int threadCount;
+    private volatile Thread[] workers = new Thread[0];
+    private final long lowWaterBlocks;
+    private final int maxBatchSegments;
+    private final List<Integer> candidates = new ArrayList<>();
+    private final AtomicInteger waiters = new AtomicInteger();
+    private final AtomicLong fruitlessPasses = new AtomicLong();
+    private final AtomicLong passes = new AtomicLong();
+    private final AtomicLong compactedSegments = new AtomicLong();
+    private final AtomicLong relocatedBytes = new AtomicLong();
+    private final AtomicLong freedSegments = new AtomicLong();
+    private volatile boolean stopping;
+
+    public Compactor(NodeLog log, EpochTable epochs, HashIndex index, RecordMover mover, int threads) {
+        this.log = log;
+        this.mem = log.memory();
+        this.segments = log.segments();
+        this.allocator = log.allocator();
+        this.epochs = epochs;
+        this.index = index;
+        this.mover = mover;
+        long nodeBlocks = allocator.blockCount() - allocator.reserveBlocks();
+        this.lowWaterBlocks = Math.max(2L * log.segmentBlocks() + log.headCount(), nodeBlocks / 20);
+        this.maxBatchSegments = 8;
+        this.threadCount = threads;
+    }
+
+    /** Starts the workers (again, after {@link #stop()}). */
+    public synchronized void start() {
+        stopping = false;
+        Thread[] ts = new Thread[threadCount];
+        for (int i = 0; i < threadCount; i++) {
+            ts[i] = Thread.ofPlatform().daemon().name("nibble-compactor-" + log.node() + "-" + i)
+                    .unstarted(this::run);
+        }
+        workers = ts;
+        for (Thread t : ts) {
+            t.start();
+        }
+    }
+
+    /** Stops the workers and waits for them; they leave between two records. */
+    public synchronized void stop() {
+        stopping = true;
+        for (Thread t : workers) {
+            LockSupport.unpark(t);
+        }
+        for (Thread t : workers) {
+            boolean interrupted = false;
+            while (t.isAlive()) {
+                try {
+                    t.join();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    public long compactedSegments() {
+        return compactedSegments.get();
+    }
+
+    public long relocatedBytes() {
+        return relocatedBytes.get();
+    }
+
+    public long passes() {
+        return passes.get();
+    }
+
+    public long freedSegments() {
+        return freedSegments.get();
+    }
+
+    /**
+     * Waits, unpinned, until ordinary allocations can succeed again.
+     *
+     * @return false when compaction has had its chance (two passes found nothing to free after the wait began),
+     *     when the store is stopping, or at the deadline
+     */
+    public boolean awaitSpace(long timeoutNanos) {
+        long fruitlessAtStart = fruitlessPasses.get();
+        long deadline = System.nanoTime() + timeoutNanos;
+        waiters.incrementAndGet();
+        try {
+            for (long pause = 20_000; ; pause = Math.min(pause * 2, 1_000_000)) {
+                if (allocator.availableBlocks() > 0) {
+                    return true;
+                }
+                if (stopping || fruitlessPasses.get() - fruitlessAtStart >= 2 || System.nanoTime() > deadline) {
+                    return false;
+                }
+                wakeWorkers();
+                LockSupport.parkNanos(pause);
+            }
+        } finally {
+            waiters.decrementAndGet();
+        }
+    }
+
+    public void wakeWorkers() {
+        for (Thread t : workers) {
+            LockSupport.unpark(t);
+        }
+    }
+
+    // ------------------------------------------------------------------ worker
+
+    private void run() {
+        Appender out = new Appender();
+        int cpu = NativeMemory.currentCpu();
+        long backoffNanos = 0;
+        while (!stopping) {
+            try {
+                index.reclaim();
+                index.helpResizes(64);
+                boolean pressure = waiters.get() > 0 || allocator.availableBlocks() < lowWaterBlocks;
+                int[] victims = plan(pressure);
+                if (victims.length == 0) {
+                    if (pressure) {
+                        fruitlessPasses.incrementAndGet();
+                    }
+                    LockSupport.parkNanos(pressure ? 1_000_000 : 10_000_000);
+                    continue;
+                }
+                long before = allocator.freeBlocks();
+                boolean complete = compact(victims, out, cpu);
+                passes.incrementAndGet();
+                long gained = allocator.freeBlocks() - before;
+                if (!complete && gained <= 0) {
+                    fruitlessPasses.incrementAndGet();
+                }
+                if (gained < log.segmentBlocks() / 4 && waiters.get() == 0) {
+                    backoffNanos = Math.min(Math.max(1_000_000, backoffNanos * 2), 200_000_000);
+                    LockSupport.parkNanos(backoffNanos);
+                } else {
+                    backoffNanos = 0;
+                }
+            } catch (RuntimeException | Error e) {
+                if (stopping) {
+                    break;
+                }
+                LOG.log(System.Logger.Level.ERROR, "compaction pass failed on node " + log.node(), e);
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
+            }
+        }
+        log.seal(out); // its records become compactable like any other
+    }
+
+    /** Picks this pass's victims and claims them (CLOSED to COMPACTING). */
+    private int[] plan(boolean pressure) {
+        synchronized (candidates) {
+            for (Integer id; (id = log.sealed().poll()) != null; ) {
+                candidates.add(id);
+            }
+            long oldestPin = epochs.oldestPinned();
+            long now = System.nanoTime();
+            long blockSize = mem.blockSize();
+            long usedBytes = 0;
+            long liveBytes = 0;
+            int n = candidates.size();
+            double[] scores = new double[n];
+            Integer[] order = new Integer[n];
+            int eligible = 0;
+            for (int i = 0; i < n; i++) {
+                int id = candidates.get(i);
+                long bytes = (long) segments.blocks(id) * blockSize;
+                long live = segments.live(id);
+                usedBytes += bytes;
+                liveBytes += live;
+                if (segments.state(id) != SegmentTable.CLOSED || segments.closeStamp(id) > oldestPin) {
+                    continue;
+                }
+                double u = CostBenefit.utilisation(live, bytes);
+                boolean worthIt = pressure
+                        ? live == 0 || (u <= PRESSURE_MAX_UTILISATION && bytes - live >= blockSize)
+                        : u <= TIDY_MAX_UTILISATION;
+                if (worthIt) {
+                    scores[i] = live == 0 ? Double.MAX_VALUE
+                            : CostBenefit.score(u, now - segments.createdNanos(id));
+                    order[eligible++] = i;
+                }
+            }
+            if (eligible == 0 || (!pressure && usedBytes - liveBytes < TIDY_GARBAGE * usedBytes)) {
+                return new int[0];
+            }
+            Integer[] ranked = Arrays.copyOf(order, eligible);
+            Arrays.sort(ranked, (x, y) -> Double.compare(scores[y], scores[x]));
+            // Relocations need room: never plan more live data than free blocks (reserve included) can take.
+            long budget = Math.max(0, allocator.freeBlocks() - 2) * blockSize;
+            int[] picked = new int[Math.min(eligible, maxBatchSegments)];
+            int count = 0;
+            for (Integer i : ranked) {
+                if (count == picked.length) {
+                    break;
+                }
+                int id = candidates.get(i);
+                long live = segments.live(id);
+                if (live > budget) {
+                    continue;
+                }
+                if (segments.casState(id, SegmentTable.CLOSED, SegmentTable.COMPACTING)) {
+                    budget -= live;
+                    picked[count++] = id;
+                }
+            }
+            int[] result = Arrays.copyOf(picked, count);
+            for (int id : result) {
+                candidates.remove(Integer.valueOf(id));
+            }
+            return result;
+        }
+    }
+
+    /**
+     * Relocates the victims' live records and frees them.
+     *
+     * @return false when relocation ran out of space; unfinished victims went back to the candidates
+     */
+    private boolean compact(int[] victims, Appender out, int cpu) {
+        boolean complete = true;
+        List<Integer> retired = new ArrayList<>(victims.length);
+        for (int id : victims) {
+            if (!complete || stopping) {
+                release(id);
+                continue;
+            }
+            if (!relocateAll(id, out, cpu)) {
+                complete = false;
+                release(id);
+                continue;
+            }
+            long live = segments.live(id);
+            if (live != 0) {
+                LOG.log(System.Logger.Level.ERROR, "segment " + id + " still has " + live
+                        + " live bytes after relocation; keeping it");
+                release(id);
+                continue;
+            }
+            segments.setState(id, SegmentTable.RETIRED);
+            retired.add(id);
+        }
+        if (retired.isEmpty()) {
+            return complete;
+        }
+        // Readers pinned before this stamp may still copy from the victims: free them only after those leave.
+        long stamp = epochs.advance();
+        while (!epochs.awaitSafe(stamp, TimeUnit.MILLISECONDS.toNanos(100))) {
+            if (stopping) {
+                return complete; // close() frees the whole region
+            }
+        }
+        for (int id : retired) {
+            log.free(id);
+            freedSegments.incrementAndGet();
+            compactedSegments.incrementAndGet();
+        }
+        return complete;
+    }
+
+    private void release(int id) {
+        segments.setState(id, SegmentTable.CLOSED);
+        synchronized (candidates) {
+            candidates.add(id);
+        }
+    }
+
+    /** Walks the victim's records from its first block to its sealed end, moving the live ones. */
+    private boolean relocateAll(int id, Appender out, int cpu) {
+        return log.walk(id, segments.endBlock(id), segments.endOffset(id), (address, meta, footprint) -> {
+            if (stopping) {
+                return false;
+            }
+            Outcome outcome = mover.move(address, footprint, out, cpu);
+            if (outcome == Outcome.MOVED) {
+                relocatedBytes.addAndGet(footprint);
+            }
+            return outcome != Outcome.NO_SPACE;
+        });
+    }
+}

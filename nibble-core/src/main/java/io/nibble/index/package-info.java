@@ -1,0 +1,2 @@
+/** The optimistic, partitioned, incrementally resized hash index. Internal. */
+package io.nibble.index;

@@ -1,0 +1,2 @@
+/** The log: record layout, segments of blocks, per-core heads per node. Internal. */
+package io.nibble.log;
