@@ -182,7 +182,8 @@ final class Store implements AutoCloseable {
             } finally {
                 epochs.unpin(slot);
             }
-            if (!compactors[home].awaitSpace(fullTimeoutNanos)) {
+            long blocks = (RecordLayout.MAX_HEADER + key.byteSize() + value.byteSize()) / mem.blockSize() + 2;
+            if (!compactors[home].awaitSpace(blocks, fullTimeoutNanos)) {
                 ensureOpen();
                 fullRejections.incrementAndGet();
                 throw new NibbleFullException();

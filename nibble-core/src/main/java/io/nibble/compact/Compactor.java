@@ -134,18 +134,18 @@ public final class Compactor {
     }
 
     /**
-     * Waits, unpinned, until ordinary allocations can succeed again.
+     * Waits, unpinned, until ordinary allocations can take {@code blocks} blocks again.
      *
      * @return false when compaction has had its chance (two passes found nothing to free after the wait began),
      *     when the store is stopping, or at the deadline
      */
-    public boolean awaitSpace(long timeoutNanos) {
+    public boolean awaitSpace(long blocks, long timeoutNanos) {
         long fruitlessAtStart = fruitlessPasses.get();
         long deadline = System.nanoTime() + timeoutNanos;
         waiters.incrementAndGet();
         try {
             for (long pause = 20_000; ; pause = Math.min(pause * 2, 1_000_000)) {
-                if (allocator.availableBlocks() > 0) {
+                if (allocator.availableBlocks() >= blocks) {
                     return true;
                 }
                 if (stopping || fruitlessPasses.get() - fruitlessAtStart >= 2 || System.nanoTime() > deadline) {
@@ -176,10 +176,11 @@ public final class Compactor {
                 index.reclaim();
                 index.helpResizes(64);
                 boolean pressure = waiters.get() > 0 || allocator.availableBlocks() < lowWaterBlocks;
+                long passStart = allocator.freeBlocks();
                 int[] victims = plan(pressure);
                 if (victims.length == 0) {
-                    if (pressure) {
-                        fruitlessPasses.incrementAndGet();
+                    if (pressure && allocator.freeBlocks() <= passStart) {
+                        fruitlessPasses.incrementAndGet(); // nothing to clean and nothing freed meanwhile
                     }
                     LockSupport.parkNanos(pressure ? 1_000_000 : 10_000_000);
                     continue;
