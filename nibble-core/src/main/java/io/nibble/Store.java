@@ -202,8 +202,12 @@ final class Store implements AutoCloseable {
             }
             long address = index.addressAt(a, slot);
             long meta = mem.getLong(address);
+            int capacity = mem.getInt(address + CAPACITY_OFFSET);
+            long length = value.byteSize();
+            // A value that fits but would leave over a quarter of the record unused is appended at its own size
+            // instead, so shrinking values cannot pin memory they no longer need.
             if ((RecordLayout.flags(meta) & FLAG_EXPIRES) != (flags & FLAG_EXPIRES)
-                    || value.byteSize() > mem.getInt(address + CAPACITY_OFFSET)) {
+                    || length > capacity || capacity - length > Math.max(8, capacity >>> 2)) {
                 return false;
             }
             mem.write(valueAddress(address, meta), value, 0, value.byteSize());

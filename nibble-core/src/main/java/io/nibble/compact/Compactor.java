@@ -67,6 +67,8 @@ public final class Compactor {
     private final AtomicLong relocatedBytes = new AtomicLong();
     private final AtomicLong freedSegments = new AtomicLong();
     private volatile boolean stopping;
+    /** Set by {@link #plan}: a candidate was skipped only because its grace period had not ended. */
+    private boolean awaitingGrace;
 
     public Compactor(NodeLog log, EpochTable epochs, HashIndex index, RecordMover mover, int threads) {
         this.log = log;
@@ -179,7 +181,7 @@ public final class Compactor {
                 long passStart = allocator.freeBlocks();
                 int[] victims = plan(pressure);
                 if (victims.length == 0) {
-                    if (pressure && allocator.freeBlocks() <= passStart) {
+                    if (pressure && !awaitingGrace && allocator.freeBlocks() <= passStart) {
                         fruitlessPasses.incrementAndGet(); // nothing to clean and nothing freed meanwhile
                     }
                     LockSupport.parkNanos(pressure ? 1_000_000 : 10_000_000);
@@ -224,19 +226,22 @@ public final class Compactor {
             double[] scores = new double[n];
             Integer[] order = new Integer[n];
             int eligible = 0;
+            awaitingGrace = false;
             for (int i = 0; i < n; i++) {
                 int id = candidates.get(i);
                 long bytes = (long) segments.blocks(id) * blockSize;
                 long live = segments.live(id);
                 usedBytes += bytes;
                 liveBytes += live;
-                if (segments.state(id) != SegmentTable.CLOSED || segments.closeStamp(id) > oldestPin) {
+                if (segments.state(id) != SegmentTable.CLOSED) {
                     continue;
                 }
                 double u = CostBenefit.utilisation(live, bytes);
-                boolean worthIt = pressure
-                        ? live == 0 || (u <= PRESSURE_MAX_UTILISATION && bytes - live >= blockSize)
-                        : u <= TIDY_MAX_UTILISATION;
+                boolean worthIt = pressure ? u <= PRESSURE_MAX_UTILISATION : u <= TIDY_MAX_UTILISATION;
+                if (worthIt && segments.closeStamp(id) > oldestPin) {
+                    awaitingGrace = true; // appenders that predate the seal are still running
+                    continue;
+                }
                 if (worthIt) {
                     scores[i] = live == 0 ? Double.MAX_VALUE
                             : CostBenefit.score(u, now - segments.createdNanos(id));

@@ -83,7 +83,9 @@ class EpochTableTest {
                     int slot = epochs.pin(n);
                     try {
                         operations.incrementAndGet();
-                        Thread.yield(); // an unmount while pinned must not strand or share the slot
+                        if (n % 64 == 0) {
+                            Thread.yield(); // an unmount while pinned must not strand or share the slot
+                        }
                     } finally {
                         epochs.unpin(slot);
                     }
