@@ -16,10 +16,11 @@ package io.nibble;
  * @param relocatedBytes bytes compaction has copied
  * @param fullRejections puts that ended in {@link NibbleFullException}
  * @param reserveBytes bytes held back for compaction
+ * @param indexResizes index subtable resizes completed since the store opened
  */
 public record NibbleStats(long keys, long liveBytes, long usedBytes, long capacityBytes, long residentBytes,
                           long compactedSegments, long indexBytes, long segments, long relocatedBytes,
-                          long fullRejections, long reserveBytes) {
+                          long fullRejections, long reserveBytes, long indexResizes) {
 
     /** Held memory over live data: 1.0 means no overhead. */
     public double usedOverLive() {

@@ -502,7 +502,7 @@ final class Store implements AutoCloseable {
                     ? used + index.bucketBytes() : logResident + indexResident;
             return new NibbleStats(index.size(), live, used, capacity, resident, compacted,
                     indexResident < 0 ? index.bucketBytes() : indexResident, inUse, relocated,
-                    fullRejections.get(), reserve);
+                    fullRejections.get(), reserve, index.resizes());
         } finally {
             epochs.unpin(slot);
         }

@@ -34,6 +34,7 @@ public final class HashIndex implements AutoCloseable {
     private final LogMemory log;
     private final EpochTable epochs;
     private final ConcurrentLinkedQueue<Retired> retired = new ConcurrentLinkedQueue<>();
+    private final AtomicLong resizes = new AtomicLong();
 
     /** One partition of the index; {@link #count} is the number of keys it holds. */
     public static final class Subtable {
@@ -322,6 +323,7 @@ public final class HashIndex implements AutoCloseable {
         a.unlockMoved(bucket, v);
         if (a.migrated.incrementAndGet() == a.buckets) {
             st.current = next;
+            resizes.incrementAndGet();
             retired.add(new Retired(a, epochs.advance()));
         }
     }
@@ -352,6 +354,11 @@ public final class HashIndex implements AutoCloseable {
                 r.array().region().close();
             }
         }
+    }
+
+    /** Subtable resizes completed since the index was created. */
+    public long resizes() {
+        return resizes.get();
     }
 
     public long size() {
