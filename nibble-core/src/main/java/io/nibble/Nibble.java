@@ -233,9 +233,13 @@ public final class Nibble implements AutoCloseable {
                 throw new IllegalArgumentException("capacity " + capacity + " holds fewer than 64 blocks of "
                         + blockSize + " bytes per node");
             }
-            if (blocks > Integer.MAX_VALUE - 64) {
-                throw new IllegalArgumentException("capacity " + capacity + " needs more than 2^31 blocks; "
+            if (blocks > 1L << 28) {
+                throw new IllegalArgumentException("capacity " + capacity + " needs more than 2^28 blocks; "
                         + "raise the block size");
+            }
+            if (blockSize < io.nibble.memory.NativeMemory.pageSize()) {
+                throw new IllegalArgumentException("block size " + blockSize + " is smaller than the OS page ("
+                        + io.nibble.memory.NativeMemory.pageSize() + "): freeing a block would release its neighbours");
             }
             Builder config = copy();
             config.nodes = nodeCount;

@@ -95,8 +95,8 @@ final class Store implements AutoCloseable {
                 LOG.log(System.Logger.Level.WARNING, nodeCount + " logical nodes requested but the OS reports "
                         + Numa.nodeCount() + ": nodes are not bound to memory");
             }
-            this.maxValueLength = Math.min(Nibble.MAX_VALUE_LENGTH,
-                    (totalBlocks - reservePerNode * nodeCount) * blockSize / 4);
+            // A value must fit one node's log, whatever the others hold.
+            this.maxValueLength = Math.min(Nibble.MAX_VALUE_LENGTH, (perNode - reservePerNode) * blockSize / 4);
             long seed = ThreadLocalRandom.current().nextLong();
             this.index = new HashIndex(capacity / 2048, seed, mem, epochs);
             this.compactors = new Compactor[nodeCount];
@@ -142,13 +142,25 @@ final class Store implements AutoCloseable {
     }
 
     private void checkKey(MemorySegment key) {
+        checkReadable(key, "key");
         if (key.byteSize() > RecordLayout.MAX_KEY_LENGTH) {
             throw new IllegalArgumentException("key of " + key.byteSize() + " bytes exceeds the maximum of "
                     + RecordLayout.MAX_KEY_LENGTH);
         }
     }
 
+    /** A segment we cannot read would fail half way through an append; refuse it before anything changes. */
+    private static void checkReadable(MemorySegment segment, String what) {
+        if (!segment.scope().isAlive()) {
+            throw new IllegalStateException("the " + what + " segment's arena is closed");
+        }
+        if (!segment.isAccessibleBy(Thread.currentThread())) {
+            throw new WrongThreadException("the " + what + " segment is confined to another thread");
+        }
+    }
+
     private void checkValue(MemorySegment value) {
+        checkReadable(value, "value");
         if (value.byteSize() > maxValueLength) {
             throw new IllegalArgumentException("value of " + value.byteSize() + " bytes exceeds this store's "
                     + "maximum of " + maxValueLength);
@@ -288,11 +300,19 @@ final class Store implements AutoCloseable {
     /** Compaction: relocates one record if the index still references it. Runs on a compactor thread. */
     private Compactor.Outcome move(NodeLog node, long address, long footprint, Appender out, int cpu) {
         long meta = mem.getLong(address);
+        if ((RecordLayout.flags(meta) & RecordLayout.FLAG_TOMBSTONE) != 0) {
+            return Compactor.Outcome.DEAD; // space of a write that failed half way; never indexed
+        }
         int keyLength = RecordLayout.keyLength(meta);
-        byte[] keyBytes = new byte[keyLength];
-        mem.read(mem.advance(address, RecordLayout.headerLength(RecordLayout.flags(meta))), keyBytes, 0,
-                keyLength);
-        MemorySegment key = MemorySegment.ofArray(keyBytes);
+        long keyAddress = mem.advance(address, RecordLayout.headerLength(RecordLayout.flags(meta)));
+        MemorySegment key;
+        if (mem.offsetInBlock(keyAddress) + keyLength <= mem.blockSize()) {
+            key = mem.memory().asSlice(keyAddress, keyLength); // the victim stays mapped until we free it
+        } else {
+            byte[] keyBytes = new byte[keyLength];
+            mem.read(keyAddress, keyBytes, 0, keyLength);
+            key = MemorySegment.ofArray(keyBytes);
+        }
         long hash = index.hash(key);
         long tag = HashIndex.tag(hash);
         int slot = epochs.pin(cpu);

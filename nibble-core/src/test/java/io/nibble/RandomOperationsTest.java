@@ -41,7 +41,8 @@ class RandomOperationsTest {
         try (Nibble store = Nibble.builder().capacity(24 << 20).blockSize(4096).updateMode(mode).build();
              Arena arena = Arena.ofConfined()) {
             MemorySegment into = arena.allocate(2048);
-            for (int op = 0; op < 150_000; op++) {
+            long operations = Long.getLong("nibble.random.ops", 400_000);
+            for (long op = 0; op < operations; op++) {
                 byte[] key = keys.get(random.nextInt(keys.size()));
                 ByteBuffer ref = ByteBuffer.wrap(key);
                 int choice = random.nextInt(100);

@@ -67,8 +67,10 @@ public final class Compactor {
     private final AtomicLong relocatedBytes = new AtomicLong();
     private final AtomicLong freedSegments = new AtomicLong();
     private volatile boolean stopping;
-    /** Set by {@link #plan}: a candidate was skipped only because its grace period had not ended. */
-    private boolean awaitingGrace;
+    /** Passes running right now on this node's workers; their victims will free blocks soon. */
+    private final AtomicInteger running = new AtomicInteger();
+    /** Victims retired but not yet freed because the store stopped mid-wait; freed on the next start. */
+    private final List<long[]> pendingFree = new ArrayList<>();
 
     public Compactor(NodeLog log, EpochTable epochs, HashIndex index, RecordMover mover, int threads) {
         this.log = log;
@@ -176,19 +178,40 @@ public final class Compactor {
         while (!stopping) {
             try {
                 index.reclaim();
-                index.helpResizes(64);
+                freePending();
+                int slot = epochs.pin(cpu);
+                try {
+                    index.helpResizes(64);
+                } finally {
+                    epochs.unpin(slot);
+                }
                 boolean pressure = waiters.get() > 0 || allocator.availableBlocks() < lowWaterBlocks;
                 long passStart = allocator.freeBlocks();
-                int[] victims = plan(pressure);
+                boolean[] awaitingGrace = {false};
+                int[] victims = plan(pressure, awaitingGrace);
                 if (victims.length == 0) {
-                    if (pressure && !awaitingGrace && allocator.freeBlocks() <= passStart) {
-                        fruitlessPasses.incrementAndGet(); // nothing to clean and nothing freed meanwhile
+                    boolean sealedOut = pressure && waiters.get() > 0 && out.segment() >= 0;
+                    if (sealedOut) {
+                        log.seal(out);
+                    }
+                    if (pressure && waiters.get() > 0 && (log.sealIdle() | sealedOut)) {
+                        continue; // open segments held the garbage; they are candidates after their grace
+                    }
+                    if (pressure && !awaitingGrace[0] && running.get() == 0
+                            && allocator.freeBlocks() <= passStart) {
+                        fruitlessPasses.incrementAndGet(); // nothing to clean, nothing in flight, nothing freed
                     }
                     LockSupport.parkNanos(pressure ? 1_000_000 : 10_000_000);
                     continue;
                 }
                 long before = allocator.freeBlocks();
-                boolean complete = compact(victims, out, cpu);
+                boolean complete;
+                running.incrementAndGet();
+                try {
+                    complete = compact(victims, out, cpu);
+                } finally {
+                    running.decrementAndGet();
+                }
                 passes.incrementAndGet();
                 long gained = allocator.freeBlocks() - before;
                 if (!complete && gained <= 0) {
@@ -212,7 +235,7 @@ public final class Compactor {
     }
 
     /** Picks this pass's victims and claims them (CLOSED to COMPACTING). */
-    private int[] plan(boolean pressure) {
+    private int[] plan(boolean pressure, boolean[] awaitingGrace) {
         synchronized (candidates) {
             for (Integer id; (id = log.sealed().poll()) != null; ) {
                 candidates.add(id);
@@ -226,7 +249,6 @@ public final class Compactor {
             double[] scores = new double[n];
             Integer[] order = new Integer[n];
             int eligible = 0;
-            awaitingGrace = false;
             for (int i = 0; i < n; i++) {
                 int id = candidates.get(i);
                 long bytes = (long) segments.blocks(id) * blockSize;
@@ -239,7 +261,7 @@ public final class Compactor {
                 double u = CostBenefit.utilisation(live, bytes);
                 boolean worthIt = pressure ? u <= PRESSURE_MAX_UTILISATION : u <= TIDY_MAX_UTILISATION;
                 if (worthIt && segments.closeStamp(id) > oldestPin) {
-                    awaitingGrace = true; // appenders that predate the seal are still running
+                    awaitingGrace[0] = true; // appenders that predate the seal are still running
                     continue;
                 }
                 if (worthIt) {
@@ -287,34 +309,55 @@ public final class Compactor {
     private boolean compact(int[] victims, Appender out, int cpu) {
         boolean complete = true;
         List<Integer> retired = new ArrayList<>(victims.length);
-        for (int id : victims) {
-            if (!complete || stopping) {
-                release(id);
-                continue;
+        int done = 0;
+        try {
+            for (; done < victims.length; done++) {
+                int id = victims[done];
+                if (stopping) {
+                    release(id);
+                    continue;
+                }
+                if (!relocateAll(id, out, cpu)) {
+                    complete = false; // out of space even in the reserve: leave this one for a later pass
+                    release(id);
+                    continue;
+                }
+                long live = segments.live(id);
+                if (live != 0) {
+                    LOG.log(System.Logger.Level.ERROR, "segment " + id + " still has " + live
+                            + " live bytes after relocation; keeping it");
+                    release(id);
+                    continue;
+                }
+                segments.setState(id, SegmentTable.RETIRED);
+                retired.add(id);
             }
-            if (!relocateAll(id, out, cpu)) {
-                complete = false;
-                release(id);
-                continue;
+        } finally {
+            for (int i = done + 1; i < victims.length; i++) {
+                release(victims[i]); // an exception stopped the pass: unfinished victims become candidates again
             }
-            long live = segments.live(id);
-            if (live != 0) {
-                LOG.log(System.Logger.Level.ERROR, "segment " + id + " still has " + live
-                        + " live bytes after relocation; keeping it");
-                release(id);
-                continue;
+            if (done < victims.length) {
+                release(victims[done]);
             }
-            segments.setState(id, SegmentTable.RETIRED);
-            retired.add(id);
+            retire(retired);
         }
+        return complete;
+    }
+
+    /** Frees the retired victims once no pinned reader can still copy from them. */
+    private void retire(List<Integer> retired) {
         if (retired.isEmpty()) {
-            return complete;
+            return;
         }
-        // Readers pinned before this stamp may still copy from the victims: free them only after those leave.
         long stamp = epochs.advance();
         while (!epochs.awaitSafe(stamp, TimeUnit.MILLISECONDS.toNanos(100))) {
             if (stopping) {
-                return complete; // close() frees the whole region
+                synchronized (pendingFree) {
+                    for (int id : retired) {
+                        pendingFree.add(new long[] {id, stamp});
+                    }
+                }
+                return;
             }
         }
         for (int id : retired) {
@@ -322,7 +365,21 @@ public final class Compactor {
             freedSegments.incrementAndGet();
             compactedSegments.incrementAndGet();
         }
-        return complete;
+    }
+
+    /** Frees victims whose wait a stop interrupted. */
+    private void freePending() {
+        synchronized (pendingFree) {
+            for (var it = pendingFree.iterator(); it.hasNext(); ) {
+                long[] p = it.next();
+                if (epochs.isSafe(p[1])) {
+                    log.free((int) p[0]);
+                    freedSegments.incrementAndGet();
+                    compactedSegments.incrementAndGet();
+                    it.remove();
+                }
+            }
+        }
     }
 
     private void release(int id) {

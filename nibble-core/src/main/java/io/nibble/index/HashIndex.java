@@ -112,7 +112,10 @@ public final class HashIndex implements AutoCloseable {
         if (RecordLayout.keyLength(meta) != length) {
             return false;
         }
-        return log.equalsKey(address + RecordLayout.headerLength(RecordLayout.flags(meta)), key, length);
+        int header = RecordLayout.headerLength(RecordLayout.flags(meta));
+        long keyAddress = log.offsetInBlock(address) + header < log.blockSize()
+                ? address + header : log.advance(address, header);
+        return log.equalsKey(keyAddress, key, length);
     }
 
     // ---------------------------------------------------------------- writes

@@ -127,19 +127,29 @@ public final class NodeLog {
     /** A record too large for shared head segments gets a segment of its own, sealed at once. */
     private long appendDedicated(int cpu, int flags, MemorySegment key, MemorySegment value, long expiry,
                                  int capacity, long footprint) {
+        int blocks = blocksFor(footprint);
+        if (allocator.availableBlocks() < blocks) {
+            return NO_SPACE; // don't drain the free blocks other writers need for a record that cannot fit
+        }
         Appender own = new Appender();
-        int blocks = (int) ((footprint + MAX_HEADER + mem.blockSize() - 1) / mem.blockSize()) + 1;
         if (!open(own, blocks, cpu, false)) {
             return NO_SPACE;
         }
-        long address = place(own, footprint, cpu, false);
-        if (address < 0) {
-            seal(own); // its blocks become garbage that compaction reclaims at once (no live bytes)
-            return NO_SPACE;
+        try {
+            long address = place(own, footprint, cpu, false);
+            if (address < 0) {
+                return NO_SPACE; // the sealed segment has no live bytes: compaction frees it at once
+            }
+            writeRecord(address, flags, key, (int) key.byteSize(), value, (int) value.byteSize(), capacity, expiry);
+            return address;
+        } finally {
+            seal(own);
         }
-        writeRecord(address, flags, key, (int) key.byteSize(), value, (int) value.byteSize(), capacity, expiry);
-        seal(own);
-        return address;
+    }
+
+    /** Blocks a dedicated segment needs for one record of {@code footprint} bytes. */
+    private int blocksFor(long footprint) {
+        return (int) ((footprint + MAX_HEADER + mem.blockSize() - 1) / mem.blockSize()) + 1;
     }
 
     private LogHead acquireHead(int cpu) {
@@ -254,6 +264,29 @@ public final class NodeLog {
         a.reset();
     }
 
+    /**
+     * Seals the segments of heads no writer holds right now, so the garbage in them becomes compactable. Used when
+     * writers wait for space: a blocked writer fills no head, so its head would never seal by itself.
+     *
+     * @return true when a segment was sealed
+     */
+    public boolean sealIdle() {
+        boolean sealedAny = false;
+        for (LogHead h : heads) {
+            if (h.tryLock()) {
+                try {
+                    if (h.segment >= 0 && (h.blocks > 1 || h.offset > 0)) {
+                        seal(h);
+                        sealedAny = true;
+                    }
+                } finally {
+                    h.unlock();
+                }
+            }
+        }
+        return sealedAny;
+    }
+
     /** Seals every head's segment (used at close and by tests that want everything compactable). */
     public void sealHeads() {
         for (LogHead h : heads) {
@@ -279,13 +312,20 @@ public final class NodeLog {
         }
         long keyAddress = address + header; // the header never straddles, so the key starts in or right after it
         long inBlock = mem.offsetInBlock(address) + header;
-        if (inBlock + keyLength + valueLength <= mem.blockSize()) {
-            MemorySegment.copy(key, 0, mem.memory(), keyAddress, keyLength);
-            MemorySegment.copy(value, 0, mem.memory(), keyAddress + keyLength, valueLength);
-        } else {
-            keyAddress = mem.advance(address, header);
-            mem.write(keyAddress, key, 0, keyLength);
-            mem.write(mem.advance(keyAddress, keyLength), value, 0, valueLength);
+        try {
+            if (inBlock + keyLength + valueLength <= mem.blockSize()) {
+                MemorySegment.copy(key, 0, mem.memory(), keyAddress, keyLength);
+                MemorySegment.copy(value, 0, mem.memory(), keyAddress + keyLength, valueLength);
+            } else {
+                keyAddress = mem.advance(address, header);
+                mem.write(keyAddress, key, 0, keyLength);
+                mem.write(mem.advance(keyAddress, keyLength), value, 0, valueLength);
+            }
+        } catch (RuntimeException | Error e) {
+            // The space is taken: mark it dead with its true lengths so segment walks can step over it.
+            mem.putLong(address + META_OFFSET, RecordLayout.meta(flags | RecordLayout.FLAG_TOMBSTONE, keyLength,
+                    valueLength));
+            throw e;
         }
         mem.putLong(address + META_OFFSET, RecordLayout.meta(flags, keyLength, valueLength));
     }
@@ -296,6 +336,18 @@ public final class NodeLog {
      * @return the new address, or {@link #NO_SPACE} when even the reserve is exhausted
      */
     public long relocate(Appender out, long from, long footprint, int cpu) {
+        if (footprint > dedicatedThreshold) {
+            Appender own = new Appender();
+            if (!open(own, blocksFor(footprint), cpu, true)) {
+                return NO_SPACE;
+            }
+            long address = place(own, footprint, cpu, true);
+            if (address >= 0) {
+                mem.copyWithin(from, address, footprint);
+            }
+            seal(own);
+            return address < 0 ? NO_SPACE : address;
+        }
         long address = place(out, footprint, cpu, true);
         if (address == SEGMENT_FULL) {
             seal(out);
