@@ -100,6 +100,170 @@ public final class Nibble implements AutoCloseable {
         return store.contains(key);
     }
 
+    // ------------------------------------------------------------------ atomic operations
+
+    /**
+     * Stores {@code value} only when {@code key} is absent.
+     *
+     * @return true when the value was stored
+     */
+    public boolean putIfAbsent(byte[] key, byte[] value) {
+        Objects.requireNonNull(value, "value");
+        boolean[] stored = {false};
+        store.mutate(segment(key), (current, expireAt) -> {
+            stored[0] = current == null;
+            return current == null ? Store.Decision.put(MemorySegment.ofArray(value), 0) : Store.Decision.KEEP_IT;
+        });
+        return stored[0];
+    }
+
+    /**
+     * Replaces the value of {@code key} only when it is present, keeping no expiry.
+     *
+     * @return true when the key was present and now holds {@code value}
+     */
+    public boolean replace(byte[] key, byte[] value) {
+        Objects.requireNonNull(value, "value");
+        boolean[] replaced = {false};
+        store.mutate(segment(key), (current, expireAt) -> {
+            replaced[0] = current != null;
+            return current != null ? Store.Decision.put(MemorySegment.ofArray(value), 0) : Store.Decision.KEEP_IT;
+        });
+        return replaced[0];
+    }
+
+    /**
+     * Compare-and-set: replaces the value of {@code key} only when it currently equals {@code expected}. The key
+     * keeps its expiry.
+     *
+     * @return true when the value was replaced
+     */
+    public boolean replace(byte[] key, byte[] expected, byte[] value) {
+        Objects.requireNonNull(expected, "expected");
+        Objects.requireNonNull(value, "value");
+        boolean[] replaced = {false};
+        store.mutate(segment(key), (current, expireAt) -> {
+            replaced[0] = current != null && java.util.Arrays.equals(current, expected);
+            return replaced[0] ? Store.Decision.put(MemorySegment.ofArray(value), expireAt) : Store.Decision.KEEP_IT;
+        });
+        return replaced[0];
+    }
+
+    /**
+     * Stores {@code value} (without expiry) and returns the previous value, or null when the key was absent.
+     */
+    public byte[] getAndPut(byte[] key, byte[] value) {
+        Objects.requireNonNull(value, "value");
+        byte[][] previous = {null};
+        store.mutate(segment(key), (current, expireAt) -> {
+            previous[0] = current;
+            return Store.Decision.put(MemorySegment.ofArray(value), 0);
+        });
+        return previous[0];
+    }
+
+    /** Removes {@code key} and returns its value, or null when it was absent. */
+    public byte[] getAndDelete(byte[] key) {
+        byte[][] previous = {null};
+        store.mutate(segment(key), (current, expireAt) -> {
+            previous[0] = current;
+            return current == null ? Store.Decision.KEEP_IT : Store.Decision.DELETE_IT;
+        });
+        return previous[0];
+    }
+
+    /**
+     * Atomically replaces the value of {@code key} with {@code remapping.apply(current)}, where {@code current} is
+     * null when the key is absent; a null result deletes the key. The key keeps its expiry. The function runs while
+     * the key is locked: keep it short, do not call the store from it, and expect it to run more than once when the
+     * store must first wait for space.
+     *
+     * @return the new value, or null when the key is now absent
+     */
+    public byte[] compute(byte[] key, java.util.function.UnaryOperator<byte[]> remapping) {
+        Objects.requireNonNull(remapping, "remapping");
+        byte[][] result = {null};
+        store.mutate(segment(key), (current, expireAt) -> {
+            byte[] next = remapping.apply(current);
+            result[0] = next;
+            if (next == null) {
+                return current == null ? Store.Decision.KEEP_IT : Store.Decision.DELETE_IT;
+            }
+            return Store.Decision.put(MemorySegment.ofArray(next), expireAt);
+        });
+        return result[0];
+    }
+
+    // ------------------------------------------------------------------ expiry
+
+    /**
+     * Inserts or replaces the value of {@code key}, expiring at {@code expireAtMillis} (epoch milliseconds; 0 for
+     * never). An expired key reads as absent and compaction drops it.
+     */
+    public void put(byte[] key, byte[] value, long expireAtMillis) {
+        Objects.requireNonNull(key, "key");
+        Objects.requireNonNull(value, "value");
+        if (expireAtMillis < 0) {
+            throw new IllegalArgumentException("expiry must be epoch milliseconds or 0: " + expireAtMillis);
+        }
+        store.put(MemorySegment.ofArray(key), MemorySegment.ofArray(value), expireAtMillis);
+    }
+
+    /**
+     * Sets when {@code key} expires (epoch milliseconds), or removes its expiry with 0.
+     *
+     * @return false when the key is absent
+     */
+    public boolean expireAt(byte[] key, long expireAtMillis) {
+        if (expireAtMillis < 0) {
+            throw new IllegalArgumentException("expiry must be epoch milliseconds or 0: " + expireAtMillis);
+        }
+        boolean[] present = {false};
+        store.mutate(segment(key), (current, expireAt) -> {
+            present[0] = current != null;
+            if (current == null || expireAt == expireAtMillis) {
+                return Store.Decision.KEEP_IT;
+            }
+            return Store.Decision.put(MemorySegment.ofArray(current), expireAtMillis);
+        });
+        return present[0];
+    }
+
+    /**
+     * When {@code key} expires.
+     *
+     * @return epoch milliseconds; -1 when the key has no expiry; -2 when it is absent (as Redis's PTTL)
+     */
+    public long expiresAt(byte[] key) {
+        long[] result = {-2};
+        store.mutate(segment(key), (current, expireAt) -> {
+            result[0] = current == null ? -2 : expireAt == 0 ? -1 : expireAt;
+            return Store.Decision.KEEP_IT;
+        });
+        return result[0];
+    }
+
+    // ------------------------------------------------------------------ iteration
+
+    /**
+     * Continues a scan of the keys: visits about {@code count} index buckets from {@code cursor} (0 starts a
+     * scan) and passes each key found to {@code action}. A key present for the whole scan is passed at least
+     * once; keys added or removed meanwhile may or may not be, and a key may be passed more than once.
+     *
+     * @return the cursor for the next call, or 0 when the scan is complete
+     */
+    public long scan(long cursor, int count, java.util.function.Consumer<byte[]> action) {
+        Objects.requireNonNull(action, "action");
+        if (count < 1) {
+            throw new IllegalArgumentException("count must be positive: " + count);
+        }
+        return store.scan(cursor, count, action);
+    }
+
+    private static MemorySegment segment(byte[] key) {
+        return MemorySegment.ofArray(Objects.requireNonNull(key, "key"));
+    }
+
     /** Largest value this store accepts. */
     public long maxValueLength() {
         return store.maxValueLength();

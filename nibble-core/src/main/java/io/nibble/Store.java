@@ -203,35 +203,47 @@ final class Store implements AutoCloseable {
         }
     }
 
-    /** Under the bucket lock, overwrites the key's record when the new value fits; false when it cannot. */
+    /** Locks the key's bucket and overwrites its record when the new value fits; false when it cannot. */
     private boolean overwrite(long hash, long tag, MemorySegment key, MemorySegment value, int flags,
                               long expireAtMillis) {
         BucketArray a = index.lock(hash);
         try {
             long slot = index.slotOf(a, hash, tag, key);
-            if (slot < 0) {
-                return false;
-            }
-            long address = index.addressAt(a, slot);
-            long meta = mem.getLong(address);
-            int capacity = mem.getInt(address + CAPACITY_OFFSET);
-            long length = value.byteSize();
-            // A value that fits but would leave over a quarter of the record unused is appended at its own size
-            // instead, so shrinking values cannot pin memory they no longer need.
-            if ((RecordLayout.flags(meta) & FLAG_EXPIRES) != (flags & FLAG_EXPIRES)
-                    || length > capacity || capacity - length > Math.max(8, capacity >>> 2)) {
-                return false;
-            }
-            mem.write(valueAddress(address, meta), value, 0, value.byteSize());
-            if ((flags & FLAG_EXPIRES) != 0) {
-                mem.putLong(address + HEADER, expireAtMillis);
-            }
-            mem.putLong(address + SEQUENCE_OFFSET, mem.getLong(address + SEQUENCE_OFFSET) + 1);
-            mem.putLong(address, RecordLayout.meta(flags, RecordLayout.keyLength(meta), (int) value.byteSize()));
-            return true;
+            return slot >= 0 && overwriteLocked(index.addressAt(a, slot), value, flags, expireAtMillis);
         } finally {
             index.unlock(a, hash);
         }
+    }
+
+    /**
+     * With the key's bucket locked, writes the new value over the record at {@code address} when it fits. A value
+     * that fits but would leave over a quarter of the record unused is appended at its own size instead, so
+     * shrinking values cannot pin memory they no longer need.
+     */
+    private boolean overwriteLocked(long address, MemorySegment value, int flags, long expireAtMillis) {
+        long meta = mem.getLong(address);
+        int capacity = mem.getInt(address + CAPACITY_OFFSET);
+        long length = value.byteSize();
+        if ((RecordLayout.flags(meta) & FLAG_EXPIRES) != (flags & FLAG_EXPIRES)
+                || length > capacity || capacity - length > Math.max(8, capacity >>> 2)) {
+            return false;
+        }
+        mem.write(valueAddress(address, meta), value, 0, length);
+        if ((flags & FLAG_EXPIRES) != 0) {
+            mem.putLong(address + HEADER, expireAtMillis);
+            segments.raiseMaxExpiry(mem.segmentOf(address), expireAtMillis);
+        }
+        mem.putLong(address + SEQUENCE_OFFSET, mem.getLong(address + SEQUENCE_OFFSET) + 1);
+        mem.putLong(address, RecordLayout.meta(flags, RecordLayout.keyLength(meta), (int) length));
+        return true;
+    }
+
+    /** With the bucket locked: points {@code slot} at the new record and moves live bytes from the old one. */
+    private void replaceLocked(BucketArray a, long slot, long tag, long address, long old) {
+        mem.putLong(address + SEQUENCE_OFFSET, mem.getLong(old + SEQUENCE_OFFSET) + 1);
+        index.set(a, slot, tag, address);
+        segments.addLive(mem.segmentOf(address), footprint(address));
+        segments.addLive(mem.segmentOf(old), -footprint(old));
     }
 
     /** Points the key's entry at the appended record, moving live bytes from the record it replaces. */
@@ -243,11 +255,7 @@ final class Store implements AutoCloseable {
             try {
                 long slot = index.slotOf(a, hash, tag, key);
                 if (slot >= 0) {
-                    long old = index.addressAt(a, slot);
-                    mem.putLong(address + SEQUENCE_OFFSET, mem.getLong(old + SEQUENCE_OFFSET) + 1);
-                    index.set(a, slot, tag, address);
-                    segments.addLive(mem.segmentOf(address), footprint);
-                    segments.addLive(mem.segmentOf(old), -footprint(old));
+                    replaceLocked(a, slot, tag, address, index.addressAt(a, slot));
                     return;
                 }
                 // A fresh key starts from the clock, so it sorts after any earlier incarnation of the key.
@@ -269,6 +277,158 @@ final class Store implements AutoCloseable {
             }
             index.makeRoom(hash);
         }
+    }
+
+    /** What a {@link Mutator} decided for a key. */
+    record Decision(int kind, MemorySegment value, long expireAtMillis) {
+        static final int KEEP = 0;
+        static final int DELETE = 1;
+        static final int PUT = 2;
+        static final Decision KEEP_IT = new Decision(KEEP, null, 0);
+        static final Decision DELETE_IT = new Decision(DELETE, null, 0);
+
+        static Decision put(MemorySegment value, long expireAtMillis) {
+            return new Decision(PUT, java.util.Objects.requireNonNull(value, "value"), expireAtMillis);
+        }
+    }
+
+    /**
+     * Decides, under the key's bucket lock, what becomes of a key. It may be called again (after the store waited
+     * for space or grew its index), so it must be a function of its arguments; it must not call the store.
+     */
+    @FunctionalInterface
+    interface Mutator {
+        /**
+         * @param current the value, or null when the key is absent or expired
+         * @param expireAtMillis the key's expiry in epoch milliseconds, 0 when it has none
+         */
+        Decision decide(byte[] current, long expireAtMillis);
+    }
+
+    /**
+     * Reads, decides and writes one key atomically: every other operation on the key happens entirely before or
+     * entirely after. The basis of put-if-absent, compare-and-set, get-and-set and read-modify-write.
+     */
+    void mutate(MemorySegment key, Mutator mutator) {
+        checkKey(key);
+        long hash = index.hash(key);
+        long tag = HashIndex.tag(hash);
+        int cpu = cpu();
+        int home = nodeOf(cpu);
+        for (;;) {
+            long neededBlocks = 0;
+            boolean inserted = false;
+            boolean needRoom = false;
+            int slot = epochs.pin(cpu);
+            try {
+                ensureOpen();
+                BucketArray a = index.lock(hash);
+                try {
+                    long entry = index.slotOf(a, hash, tag, key);
+                    long old = entry >= 0 ? index.addressAt(a, entry) : -1;
+                    byte[] current = null;
+                    long expireAt = 0;
+                    if (old >= 0) {
+                        long meta = mem.getLong(old);
+                        if (!isExpired(meta, old)) {
+                            current = new byte[RecordLayout.valueLength(meta)];
+                            mem.read(valueAddress(old, meta), current, 0, current.length);
+                            if ((RecordLayout.flags(meta) & FLAG_EXPIRES) != 0) {
+                                expireAt = mem.getLong(old + HEADER);
+                            }
+                        }
+                    }
+                    Decision d = mutator.decide(current, expireAt);
+                    if (d.kind() == Decision.KEEP) {
+                        return;
+                    }
+                    if (d.kind() == Decision.DELETE) {
+                        if (old >= 0) {
+                            index.remove(a, hash, entry);
+                            segments.addLive(mem.segmentOf(old), -footprint(old));
+                        }
+                        return;
+                    }
+                    checkValue(d.value());
+                    int flags = d.expireAtMillis() > 0 ? FLAG_EXPIRES : 0;
+                    if (old >= 0 && mode == UpdateMode.IN_PLACE
+                            && overwriteLocked(old, d.value(), flags, d.expireAtMillis())) {
+                        return;
+                    }
+                    long address = NodeLog.NO_SPACE;
+                    for (int i = 0; i < nodes.length && address < 0; i++) {
+                        address = nodes[(home + i) % nodes.length].append(cpu, flags, key, d.value(),
+                                d.expireAtMillis());
+                    }
+                    if (address < 0) {
+                        neededBlocks = (RecordLayout.MAX_HEADER + key.byteSize() + d.value().byteSize())
+                                / mem.blockSize() + 2;
+                    } else if (old >= 0) {
+                        replaceLocked(a, entry, tag, address, old);
+                        return;
+                    } else {
+                        mem.putLong(address + SEQUENCE_OFFSET, System.nanoTime());
+                        inserted = index.insert(a, hash, tag, address);
+                        if (inserted) {
+                            segments.addLive(mem.segmentOf(address), footprint(address));
+                        } else {
+                            needRoom = true; // the appended record stays unpublished: dead bytes
+                        }
+                    }
+                } finally {
+                    index.unlock(a, hash);
+                }
+                if (needRoom) {
+                    index.makeRoom(hash);
+                }
+            } finally {
+                epochs.unpin(slot);
+            }
+            if (inserted) {
+                index.maybeGrow(hash);
+                return;
+            }
+            if (neededBlocks > 0 && !compactors[home].awaitSpace(neededBlocks, fullTimeoutNanos)) {
+                ensureOpen();
+                fullRejections.incrementAndGet();
+                throw new NibbleFullException();
+            }
+        }
+    }
+
+    /**
+     * Visits up to {@code count} index buckets from {@code cursor}, passing the keys found to {@code action}.
+     * Buckets are visited in increasing order within each subtable; a subtable that grows keeps every key of the
+     * unvisited buckets at or above the cursor's position, so a key present for a whole scan is seen at least once
+     * (possibly more often).
+     *
+     * @return the cursor to continue from, or 0 when the scan is complete
+     */
+    long scan(long cursor, int count, java.util.function.Consumer<byte[]> action) {
+        if (cursor < 0) {
+            throw new IllegalArgumentException("invalid cursor: " + cursor);
+        }
+        java.util.List<byte[]> found = new java.util.ArrayList<>();
+        long next;
+        int slot = epochs.pin(cpu());
+        try {
+            ensureOpen();
+            long now = System.currentTimeMillis();
+            next = index.scan(cursor, Math.max(1, count), address -> {
+                long meta = mem.getLong(address);
+                if ((RecordLayout.flags(meta) & FLAG_EXPIRES) != 0 && mem.getLong(address + HEADER) <= now) {
+                    return;
+                }
+                byte[] key = new byte[RecordLayout.keyLength(meta)];
+                mem.read(mem.advance(address, RecordLayout.headerLength(RecordLayout.flags(meta))), key, 0,
+                        key.length);
+                found.add(key);
+            });
+        } finally {
+            epochs.unpin(slot);
+        }
+        found.forEach(action);
+        return next;
     }
 
     boolean delete(MemorySegment key) {

@@ -242,6 +242,7 @@ public final class Compactor {
             }
             long oldestPin = epochs.oldestPinned();
             long now = System.nanoTime();
+            long nowMillis = System.currentTimeMillis();
             long blockSize = mem.blockSize();
             long usedBytes = 0;
             long liveBytes = 0;
@@ -252,7 +253,7 @@ public final class Compactor {
             for (int i = 0; i < n; i++) {
                 int id = candidates.get(i);
                 long bytes = (long) segments.blocks(id) * blockSize;
-                long live = segments.live(id);
+                long live = segments.liveAt(id, nowMillis);
                 usedBytes += bytes;
                 liveBytes += live;
                 if (segments.state(id) != SegmentTable.CLOSED) {
@@ -284,7 +285,7 @@ public final class Compactor {
                     break;
                 }
                 int id = candidates.get(i);
-                long live = segments.live(id);
+                long live = segments.liveAt(id, nowMillis);
                 if (live > budget) {
                     continue;
                 }

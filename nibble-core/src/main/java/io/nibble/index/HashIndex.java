@@ -350,6 +350,73 @@ public final class HashIndex implements AutoCloseable {
 
     // ---------------------------------------------------------------- maintenance
 
+    /** Bits of a scan cursor that hold the bucket; the subtable sits above them. */
+    private static final int CURSOR_BUCKET_BITS = 40;
+
+    /**
+     * Visits the records of up to {@code buckets} buckets from {@code cursor} (see {@code Store.scan}). Each
+     * bucket's chain is read under its lock, so the addresses handed out were all current at one moment.
+     *
+     * @return the next cursor, 0 at the end
+     */
+    public long scan(long cursor, int buckets, LongConsumer addresses) {
+        int sub = (int) (cursor >>> CURSOR_BUCKET_BITS);
+        long bucket = cursor & ((1L << CURSOR_BUCKET_BITS) - 1);
+        long[] chain = new long[BucketArray.ENTRIES * 4];
+        for (int visited = 0; sub < subtables.length && visited < buckets; ) {
+            BucketArray a = subtables[sub].current;
+            if (bucket >= a.buckets) {
+                sub++;
+                bucket = 0;
+                continue;
+            }
+            chain = collect(a, bucket << 6, chain);
+            for (int i = 1; i <= chain[0]; i++) {
+                addresses.accept(chain[i]);
+            }
+            bucket++;
+            visited++;
+        }
+        return sub >= subtables.length ? 0 : ((long) sub << CURSOR_BUCKET_BITS) | bucket;
+    }
+
+    /** The addresses in one bucket's chain (count first), following a move into the successor's two halves. */
+    private long[] collect(BucketArray a, long bucket, long[] out) {
+        int n = 0;
+        for (int spins = 0; ; spins++) {
+            long v = a.versionAcquire(bucket);
+            if ((v & BucketArray.MOVED) != 0) {
+                BucketArray next = a.successor();
+                out = collect(next, bucket, out);
+                long[] upper = collect(next, bucket + ((long) a.buckets << 6), new long[out.length]);
+                long[] merged = java.util.Arrays.copyOf(out, (int) (out[0] + upper[0] + 1));
+                System.arraycopy(upper, 1, merged, (int) out[0] + 1, (int) upper[0]);
+                merged[0] = out[0] + upper[0];
+                return merged;
+            }
+            if ((v & 1) == 0 && a.tryLock(bucket, v)) {
+                try {
+                    for (long b = bucket; b >= 0; b = a.next(b)) {
+                        for (int i = 0; i < BucketArray.ENTRIES; i++) {
+                            long e = a.entryAcquire(b + BucketArray.FIRST_ENTRY + 8L * i);
+                            if (e != 0) {
+                                if (n + 1 >= out.length) {
+                                    out = java.util.Arrays.copyOf(out, out.length * 2);
+                                }
+                                out[++n] = BucketArray.addressOf(e);
+                            }
+                        }
+                    }
+                } finally {
+                    a.unlock(bucket, v);
+                }
+                out[0] = n;
+                return out;
+            }
+            backoff(spins);
+        }
+    }
+
     /** Unmaps retired arrays that no pinned operation can still read. Call unpinned. */
     public void reclaim() {
         for (Retired r = retired.peek(); r != null && epochs.isSafe(r.stamp()); r = retired.peek()) {

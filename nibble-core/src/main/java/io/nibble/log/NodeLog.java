@@ -118,6 +118,9 @@ public final class NodeLog {
                 return NO_SPACE;
             }
             writeRecord(address, flags, key, keyLength, value, valueLength, capacity, expiry);
+            if ((flags & FLAG_EXPIRES) != 0) {
+                segments.noteExpiring(mem.segmentOf(address), footprint, expiry);
+            }
             return address;
         } finally {
             head.unlock();
@@ -141,6 +144,9 @@ public final class NodeLog {
                 return NO_SPACE; // the sealed segment has no live bytes: compaction frees it at once
             }
             writeRecord(address, flags, key, (int) key.byteSize(), value, (int) value.byteSize(), capacity, expiry);
+            if ((flags & FLAG_EXPIRES) != 0) {
+                segments.noteExpiring(own.segment, footprint, expiry);
+            }
             return address;
         } finally {
             seal(own);
@@ -343,7 +349,7 @@ public final class NodeLog {
             }
             long address = place(own, footprint, cpu, true);
             if (address >= 0) {
-                mem.copyWithin(from, address, footprint);
+                copyRecord(from, address, footprint);
             }
             seal(own);
             return address < 0 ? NO_SPACE : address;
@@ -356,7 +362,7 @@ public final class NodeLog {
         if (address < 0) {
             return NO_SPACE;
         }
-        mem.copyWithin(from, address, footprint);
+        copyRecord(from, address, footprint);
         return address;
     }
 
@@ -394,6 +400,14 @@ public final class NodeLog {
             offset = (int) end; // may equal the block size
         }
         return true;
+    }
+
+    private void copyRecord(long from, long to, long footprint) {
+        mem.copyWithin(from, to, footprint);
+        long meta = mem.getLong(to);
+        if ((RecordLayout.flags(meta) & FLAG_EXPIRES) != 0) {
+            segments.noteExpiring(mem.segmentOf(to), footprint, mem.getLong(to + HEADER));
+        }
     }
 
     /** Frees a retired segment's blocks (returning their pages to the OS) and its id. */

@@ -40,6 +40,8 @@ public final class SegmentTable {
     private final int[] node;
     private final long[] createdNanos;
     private final long[] closeStamp;
+    private final long[] maxExpiry;
+    private final long[] expiringBytes;
     private final int[] freeIds;
     private int freeTop;
     private int inUse;
@@ -56,6 +58,8 @@ public final class SegmentTable {
         this.node = new int[capacity];
         this.createdNanos = new long[capacity];
         this.closeStamp = new long[capacity];
+        this.maxExpiry = new long[capacity];
+        this.expiringBytes = new long[capacity];
         this.freeIds = new int[capacity];
         for (int i = 0; i < capacity; i++) {
             freeIds[i] = capacity - 1 - i;
@@ -82,6 +86,8 @@ public final class SegmentTable {
         node[id] = nodeId;
         createdNanos[id] = System.nanoTime();
         closeStamp[id] = 0;
+        maxExpiry[id] = 0;
+        expiringBytes[id] = 0;
         LONGS.setVolatile(live, liveIndex(id), 0L);
         INTS.setVolatile(state, id, OPEN);
         return id;
@@ -168,6 +174,38 @@ public final class SegmentTable {
 
     public long createdNanos(int id) {
         return createdNanos[id];
+    }
+
+    /**
+     * Records that a record of {@code footprint} bytes expiring at {@code expireAtMillis} went into segment
+     * {@code id}. Compaction treats the expiring bytes of a segment whose latest expiry has passed as garbage.
+     */
+    public void noteExpiring(int id, long footprint, long expireAtMillis) {
+        LONGS.getAndAdd(expiringBytes, id, footprint);
+        raiseMaxExpiry(id, expireAtMillis);
+    }
+
+    /** An in-place update moved a record's expiry later. */
+    public void raiseMaxExpiry(int id, long expireAtMillis) {
+        for (long current = (long) LONGS.getVolatile(maxExpiry, id); current < expireAtMillis;
+             current = (long) LONGS.getVolatile(maxExpiry, id)) {
+            if (LONGS.compareAndSet(maxExpiry, id, current, expireAtMillis)) {
+                return;
+            }
+        }
+    }
+
+    /**
+     * Live bytes that survive at {@code nowMillis}: when every expiring record of the segment has expired, its
+     * expiring bytes are garbage. An estimate for choosing victims; relocation checks each record.
+     */
+    public long liveAt(int id, long nowMillis) {
+        long live = live(id);
+        long latest = (long) LONGS.getVolatile(maxExpiry, id);
+        if (latest > 0 && latest <= nowMillis) {
+            live -= (long) LONGS.getVolatile(expiringBytes, id);
+        }
+        return Math.max(0, live);
     }
 
     public long closeStamp(int id) {

@@ -1,0 +1,217 @@
+package io.nibble;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.api.Test;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Single-key atomic operations: each reads, decides and writes with no other operation on the key in between. */
+class AtomicOperationsTest {
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void conditionalOperationsFollowTheirContracts() {
+        try (Nibble store = Nibble.builder().capacity(32L << 20).build()) {
+            byte[] k = bytes("k");
+            assertTrue(store.putIfAbsent(k, bytes("a")));
+            assertFalse(store.putIfAbsent(k, bytes("b")));
+            assertArrayEquals(bytes("a"), store.get(k));
+            assertFalse(store.replace(bytes("missing"), bytes("x")));
+            assertFalse(store.contains(bytes("missing")));
+            assertTrue(store.replace(k, bytes("c")));
+            assertFalse(store.replace(k, bytes("wrong"), bytes("d")));
+            assertTrue(store.replace(k, bytes("c"), bytes("d")));
+            assertArrayEquals(bytes("d"), store.getAndPut(k, bytes("e")));
+            assertNull(store.getAndPut(bytes("new"), bytes("n")));
+            assertArrayEquals(bytes("e"), store.getAndDelete(k));
+            assertNull(store.getAndDelete(k));
+            assertArrayEquals(bytes("x1"), store.compute(k, v -> v == null ? bytes("x1") : null));
+            assertNull(store.compute(k, v -> null));
+            assertFalse(store.contains(k));
+            assertNull(store.compute(k, v -> null), "computing null for an absent key leaves it absent");
+            assertEquals(1, store.size());
+            byte[] tooBig = new byte[(int) store.maxValueLength() + 1];
+            assertThrows(IllegalArgumentException.class, () -> store.compute(bytes("new"), v -> tooBig));
+            assertArrayEquals(bytes("n"), store.get(bytes("new")), "a rejected compute changes nothing");
+            store.verify();
+        }
+    }
+
+    /** Many threads race putIfAbsent on the same keys: exactly one wins each key, and its value stays. */
+    @Test
+    void putIfAbsentHasExactlyOneWinnerPerKey() throws Exception {
+        try (Nibble store = Nibble.builder().capacity(32L << 20).build()) {
+            int keys = 2000;
+            int threads = 6;
+            AtomicInteger[] winners = new AtomicInteger[keys];
+            int[] winner = new int[keys];
+            for (int i = 0; i < keys; i++) {
+                winners[i] = new AtomicInteger();
+            }
+            CountDownLatch start = new CountDownLatch(1);
+            Thread[] ts = new Thread[threads];
+            for (int t = 0; t < threads; t++) {
+                final int id = t;
+                ts[t] = Thread.ofPlatform().start(() -> {
+                    try {
+                        start.await();
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                    for (int i = 0; i < keys; i++) {
+                        if (store.putIfAbsent(TestValues.key(i), new byte[] {(byte) id})) {
+                            winners[i].incrementAndGet();
+                            winner[i] = id;
+                        }
+                    }
+                });
+            }
+            start.countDown();
+            for (Thread t : ts) {
+                t.join();
+            }
+            for (int i = 0; i < keys; i++) {
+                assertEquals(1, winners[i].get(), "key " + i);
+                assertArrayEquals(new byte[] {(byte) winner[i]}, store.get(TestValues.key(i)));
+            }
+        }
+    }
+
+    /** INCR-style read-modify-write from many threads on hot keys loses no increment, while compaction runs. */
+    @ParameterizedTest
+    @EnumSource(UpdateMode.class)
+    void concurrentIncrementsAreExact(UpdateMode mode) throws Exception {
+        try (Nibble store = Nibble.builder().capacity(16L << 20).updateMode(mode).build()) {
+            int counters = 8;
+            int threads = 4;
+            int perThread = 25_000;
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            Thread[] ts = new Thread[threads];
+            for (int t = 0; t < threads; t++) {
+                final int id = t;
+                ts[t] = Thread.ofPlatform().start(() -> {
+                    try {
+                        for (int i = 0; i < perThread; i++) {
+                            // Values grow past their record now and then, so both modes append and compact.
+                            byte[] key = TestValues.key((i + id) % counters);
+                            store.compute(key, v -> {
+                                long n = v == null ? 0 : ByteBuffer.wrap(v).getLong();
+                                int pad = (int) ((n / 1000) % 50);
+                                return ByteBuffer.allocate(8 + pad * 8).putLong(n + 1).array();
+                            });
+                        }
+                    } catch (Throwable e) {
+                        failure.compareAndSet(null, e);
+                    }
+                });
+            }
+            for (Thread t : ts) {
+                t.join();
+            }
+            assertNull(failure.get(), () -> "failure: " + failure.get());
+            long total = 0;
+            for (int c = 0; c < counters; c++) {
+                total += ByteBuffer.wrap(store.get(TestValues.key(c))).getLong();
+            }
+            assertEquals((long) threads * perThread, total);
+            store.verify();
+        }
+    }
+
+    @Test
+    void expiredKeysReadAsAbsentAndCompactionDropsThem() throws Exception {
+        try (Nibble store = Nibble.builder().capacity(16L << 20).updateMode(UpdateMode.IN_PLACE).build()) {
+            byte[] k = bytes("ttl");
+            long now = System.currentTimeMillis();
+            store.put(k, bytes("v"), now + 60_000);
+            assertEquals(now + 60_000, store.expiresAt(k));
+            assertTrue(store.contains(k));
+            assertTrue(store.expireAt(k, 0));
+            assertEquals(-1, store.expiresAt(k));
+            assertEquals(-2, store.expiresAt(bytes("absent")));
+            assertFalse(store.expireAt(bytes("absent"), now + 1000));
+            store.put(k, bytes("gone"), now - 1);
+            assertNull(store.get(k));
+            assertFalse(store.contains(k));
+            assertFalse(store.delete(k), "deleting an expired key reports it absent");
+            assertThrows(IllegalArgumentException.class, () -> store.put(k, bytes("x"), -5));
+
+            // Fill most of the store with keys that expire shortly, let them expire, then write as much again:
+            // compaction must drop the expired records to make room.
+            byte[] value = new byte[1000];
+            int n = 12_000;
+            long soon = System.currentTimeMillis() + 300;
+            for (int i = 0; i < n; i++) {
+                store.put(TestValues.key(i), value, soon);
+            }
+            assertEquals(1000, store.get(TestValues.key(0)).length);
+            Thread.sleep(Math.max(0, soon - System.currentTimeMillis()) + 50);
+            assertNull(store.get(TestValues.key(0)));
+            for (int i = 0; i < n; i++) {
+                store.put(TestValues.key(n + i), value);
+            }
+            NibbleStats stats = store.stats();
+            assertEquals(0, stats.fullRejections());
+            assertTrue(stats.keys() < 2L * n, "compaction should have dropped expired keys: " + stats);
+            for (int i = 0; i < n; i += 97) {
+                assertNull(store.get(TestValues.key(i)));
+                assertEquals(1000, store.get(TestValues.key(n + i)).length);
+            }
+        }
+    }
+
+    @Test
+    void aFullScanReturnsEveryKeyEvenWhileTheIndexGrows() throws Exception {
+        try (Nibble store = Nibble.builder().capacity(128L << 20).build()) {
+            int stable = 20_000;
+            for (int i = 0; i < stable; i++) {
+                store.put(TestValues.key(i), new byte[8]);
+            }
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            Thread writer = Thread.ofPlatform().start(() -> {
+                try {
+                    for (int i = 0; i < 300_000; i++) {
+                        byte[] key = ("churn-" + i).getBytes(StandardCharsets.US_ASCII);
+                        store.put(key, new byte[8]);
+                        if (i % 3 == 0) {
+                            store.delete(("churn-" + (i / 2)).getBytes(StandardCharsets.US_ASCII));
+                        }
+                    }
+                } catch (Throwable e) {
+                    failure.compareAndSet(null, e);
+                }
+            });
+            Set<String> seen = new HashSet<>();
+            long cursor = 0;
+            int calls = 0;
+            do {
+                cursor = store.scan(cursor, 16, key -> seen.add(new String(key, StandardCharsets.US_ASCII)));
+                calls++;
+            } while (cursor != 0);
+            writer.join();
+            assertNull(failure.get(), () -> "failure: " + failure.get());
+            for (int i = 0; i < stable; i++) {
+                assertTrue(seen.contains("key-" + i), "scan missed a key present throughout: key-" + i);
+            }
+            assertTrue(calls > 1);
+            assertTrue(store.stats().indexResizes() > 0, "the index should have grown during the scan");
+        }
+    }
+}
