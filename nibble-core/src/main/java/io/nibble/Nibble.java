@@ -47,24 +47,24 @@ public final class Nibble implements AutoCloseable {
     public void put(byte[] key, byte[] value) {
         Objects.requireNonNull(key, "key");
         Objects.requireNonNull(value, "value");
-        store.put(MemorySegment.ofArray(key), MemorySegment.ofArray(value), 0);
+        store.put(key, value, 0);
     }
 
     /** The value of {@code key}, or null when absent. */
     public byte[] get(byte[] key) {
         Objects.requireNonNull(key, "key");
-        return store.get(MemorySegment.ofArray(key));
+        return store.get((Object) key);
     }
 
     /** Removes {@code key}; true when it existed. */
     public boolean delete(byte[] key) {
         Objects.requireNonNull(key, "key");
-        return store.delete(MemorySegment.ofArray(key));
+        return store.delete((Object) key);
     }
 
     public boolean contains(byte[] key) {
         Objects.requireNonNull(key, "key");
-        return store.contains(MemorySegment.ofArray(key));
+        return store.contains((Object) key);
     }
 
     /** Number of live keys. */
@@ -110,9 +110,9 @@ public final class Nibble implements AutoCloseable {
     public boolean putIfAbsent(byte[] key, byte[] value) {
         Objects.requireNonNull(value, "value");
         boolean[] stored = {false};
-        store.mutate(segment(key), (current, expireAt) -> {
+        store.mutate(requireKey(key), (current, expireAt) -> {
             stored[0] = current == null;
-            return current == null ? Store.Decision.put(MemorySegment.ofArray(value), 0) : Store.Decision.KEEP_IT;
+            return current == null ? Store.Decision.put(value, 0) : Store.Decision.KEEP_IT;
         });
         return stored[0];
     }
@@ -125,9 +125,9 @@ public final class Nibble implements AutoCloseable {
     public boolean replace(byte[] key, byte[] value) {
         Objects.requireNonNull(value, "value");
         boolean[] replaced = {false};
-        store.mutate(segment(key), (current, expireAt) -> {
+        store.mutate(requireKey(key), (current, expireAt) -> {
             replaced[0] = current != null;
-            return current != null ? Store.Decision.put(MemorySegment.ofArray(value), 0) : Store.Decision.KEEP_IT;
+            return current != null ? Store.Decision.put(value, 0) : Store.Decision.KEEP_IT;
         });
         return replaced[0];
     }
@@ -142,9 +142,9 @@ public final class Nibble implements AutoCloseable {
         Objects.requireNonNull(expected, "expected");
         Objects.requireNonNull(value, "value");
         boolean[] replaced = {false};
-        store.mutate(segment(key), (current, expireAt) -> {
+        store.mutate(requireKey(key), (current, expireAt) -> {
             replaced[0] = current != null && java.util.Arrays.equals(current, expected);
-            return replaced[0] ? Store.Decision.put(MemorySegment.ofArray(value), expireAt) : Store.Decision.KEEP_IT;
+            return replaced[0] ? Store.Decision.put(value, expireAt) : Store.Decision.KEEP_IT;
         });
         return replaced[0];
     }
@@ -155,9 +155,9 @@ public final class Nibble implements AutoCloseable {
     public byte[] getAndPut(byte[] key, byte[] value) {
         Objects.requireNonNull(value, "value");
         byte[][] previous = {null};
-        store.mutate(segment(key), (current, expireAt) -> {
+        store.mutate(requireKey(key), (current, expireAt) -> {
             previous[0] = current;
-            return Store.Decision.put(MemorySegment.ofArray(value), 0);
+            return Store.Decision.put(value, 0);
         });
         return previous[0];
     }
@@ -165,7 +165,7 @@ public final class Nibble implements AutoCloseable {
     /** Removes {@code key} and returns its value, or null when it was absent. */
     public byte[] getAndDelete(byte[] key) {
         byte[][] previous = {null};
-        store.mutate(segment(key), (current, expireAt) -> {
+        store.mutate(requireKey(key), (current, expireAt) -> {
             previous[0] = current;
             return current == null ? Store.Decision.KEEP_IT : Store.Decision.DELETE_IT;
         });
@@ -183,13 +183,13 @@ public final class Nibble implements AutoCloseable {
     public byte[] compute(byte[] key, java.util.function.UnaryOperator<byte[]> remapping) {
         Objects.requireNonNull(remapping, "remapping");
         byte[][] result = {null};
-        store.mutate(segment(key), (current, expireAt) -> {
+        store.mutate(requireKey(key), (current, expireAt) -> {
             byte[] next = remapping.apply(current);
             result[0] = next;
             if (next == null) {
                 return current == null ? Store.Decision.KEEP_IT : Store.Decision.DELETE_IT;
             }
-            return Store.Decision.put(MemorySegment.ofArray(next), expireAt);
+            return Store.Decision.put(next, expireAt);
         });
         return result[0];
     }
@@ -206,7 +206,7 @@ public final class Nibble implements AutoCloseable {
         if (expireAtMillis < 0) {
             throw new IllegalArgumentException("expiry must be epoch milliseconds or 0: " + expireAtMillis);
         }
-        store.put(MemorySegment.ofArray(key), MemorySegment.ofArray(value), expireAtMillis);
+        store.put(key, value, expireAtMillis);
     }
 
     /**
@@ -219,12 +219,12 @@ public final class Nibble implements AutoCloseable {
             throw new IllegalArgumentException("expiry must be epoch milliseconds or 0: " + expireAtMillis);
         }
         boolean[] present = {false};
-        store.mutate(segment(key), (current, expireAt) -> {
+        store.mutate(requireKey(key), (current, expireAt) -> {
             present[0] = current != null;
             if (current == null || expireAt == expireAtMillis) {
                 return Store.Decision.KEEP_IT;
             }
-            return Store.Decision.put(MemorySegment.ofArray(current), expireAtMillis);
+            return Store.Decision.put(current, expireAtMillis);
         });
         return present[0];
     }
@@ -236,7 +236,7 @@ public final class Nibble implements AutoCloseable {
      */
     public long expiresAt(byte[] key) {
         long[] result = {-2};
-        store.mutate(segment(key), (current, expireAt) -> {
+        store.mutate(requireKey(key), (current, expireAt) -> {
             result[0] = current == null ? -2 : expireAt == 0 ? -1 : expireAt;
             return Store.Decision.KEEP_IT;
         });
@@ -260,8 +260,8 @@ public final class Nibble implements AutoCloseable {
         return store.scan(cursor, count, action);
     }
 
-    private static MemorySegment segment(byte[] key) {
-        return MemorySegment.ofArray(Objects.requireNonNull(key, "key"));
+    private static byte[] requireKey(byte[] key) {
+        return Objects.requireNonNull(key, "key");
     }
 
     /** Largest value this store accepts. */

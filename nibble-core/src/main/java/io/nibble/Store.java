@@ -6,6 +6,7 @@ import io.nibble.epoch.EpochTable;
 import io.nibble.index.BucketArray;
 import io.nibble.index.HashIndex;
 import io.nibble.log.Appender;
+import io.nibble.log.Bytes;
 import io.nibble.log.HeadSelection;
 import io.nibble.log.LogMemory;
 import io.nibble.log.NodeLog;
@@ -141,35 +142,25 @@ final class Store implements AutoCloseable {
         }
     }
 
-    private void checkKey(MemorySegment key) {
-        checkReadable(key, "key");
-        if (key.byteSize() > RecordLayout.MAX_KEY_LENGTH) {
-            throw new IllegalArgumentException("key of " + key.byteSize() + " bytes exceeds the maximum of "
+    private void checkKey(Object key) {
+        Bytes.checkReadable(key, "key");
+        if (Bytes.length(key) > RecordLayout.MAX_KEY_LENGTH) {
+            throw new IllegalArgumentException("key of " + Bytes.length(key) + " bytes exceeds the maximum of "
                     + RecordLayout.MAX_KEY_LENGTH);
         }
     }
 
-    /** A segment we cannot read would fail half way through an append; refuse it before anything changes. */
-    private static void checkReadable(MemorySegment segment, String what) {
-        if (!segment.scope().isAlive()) {
-            throw new IllegalStateException("the " + what + " segment's arena is closed");
-        }
-        if (!segment.isAccessibleBy(Thread.currentThread())) {
-            throw new WrongThreadException("the " + what + " segment is confined to another thread");
-        }
-    }
-
-    private void checkValue(MemorySegment value) {
-        checkReadable(value, "value");
-        if (value.byteSize() > maxValueLength) {
-            throw new IllegalArgumentException("value of " + value.byteSize() + " bytes exceeds this store's "
+    private void checkValue(Object value) {
+        Bytes.checkReadable(value, "value");
+        if (Bytes.length(value) > maxValueLength) {
+            throw new IllegalArgumentException("value of " + Bytes.length(value) + " bytes exceeds this store's "
                     + "maximum of " + maxValueLength);
         }
     }
 
     // ------------------------------------------------------------------ writes
 
-    void put(MemorySegment key, MemorySegment value, long expireAtMillis) {
+    void put(Object key, Object value, long expireAtMillis) {
         checkKey(key);
         checkValue(value);
         int flags = expireAtMillis > 0 ? FLAG_EXPIRES : 0;
@@ -194,7 +185,7 @@ final class Store implements AutoCloseable {
             } finally {
                 epochs.unpin(slot);
             }
-            long blocks = (RecordLayout.MAX_HEADER + key.byteSize() + value.byteSize()) / mem.blockSize() + 2;
+            long blocks = (RecordLayout.MAX_HEADER + Bytes.length(key) + Bytes.length(value)) / mem.blockSize() + 2;
             if (!compactors[home].awaitSpace(blocks, fullTimeoutNanos)) {
                 ensureOpen();
                 fullRejections.incrementAndGet();
@@ -204,7 +195,7 @@ final class Store implements AutoCloseable {
     }
 
     /** Locks the key's bucket and overwrites its record when the new value fits; false when it cannot. */
-    private boolean overwrite(long hash, long tag, MemorySegment key, MemorySegment value, int flags,
+    private boolean overwrite(long hash, long tag, Object key, Object value, int flags,
                               long expireAtMillis) {
         BucketArray a = index.lock(hash);
         try {
@@ -220,15 +211,15 @@ final class Store implements AutoCloseable {
      * that fits but would leave over a quarter of the record unused is appended at its own size instead, so
      * shrinking values cannot pin memory they no longer need.
      */
-    private boolean overwriteLocked(long address, MemorySegment value, int flags, long expireAtMillis) {
+    private boolean overwriteLocked(long address, Object value, int flags, long expireAtMillis) {
         long meta = mem.getLong(address);
         int capacity = mem.getInt(address + CAPACITY_OFFSET);
-        long length = value.byteSize();
+        long length = Bytes.length(value);
         if ((RecordLayout.flags(meta) & FLAG_EXPIRES) != (flags & FLAG_EXPIRES)
                 || length > capacity || capacity - length > Math.max(8, capacity >>> 2)) {
             return false;
         }
-        mem.write(valueAddress(address, meta), value, 0, length);
+        mem.write(valueAddress(address, meta), value, length);
         if ((flags & FLAG_EXPIRES) != 0) {
             mem.putLong(address + HEADER, expireAtMillis);
             segments.raiseMaxExpiry(mem.segmentOf(address), expireAtMillis);
@@ -247,7 +238,7 @@ final class Store implements AutoCloseable {
     }
 
     /** Points the key's entry at the appended record, moving live bytes from the record it replaces. */
-    private void publish(long hash, long tag, MemorySegment key, long address) {
+    private void publish(long hash, long tag, Object key, long address) {
         long footprint = footprint(address);
         for (int attempt = 0; ; attempt++) {
             boolean inserted;
@@ -280,14 +271,15 @@ final class Store implements AutoCloseable {
     }
 
     /** What a {@link Mutator} decided for a key. */
-    record Decision(int kind, MemorySegment value, long expireAtMillis) {
+    record Decision(int kind, Object value, long expireAtMillis) {
         static final int KEEP = 0;
         static final int DELETE = 1;
         static final int PUT = 2;
         static final Decision KEEP_IT = new Decision(KEEP, null, 0);
         static final Decision DELETE_IT = new Decision(DELETE, null, 0);
 
-        static Decision put(MemorySegment value, long expireAtMillis) {
+        /** @param value a {@code byte[]} or a {@link MemorySegment} */
+        static Decision put(Object value, long expireAtMillis) {
             return new Decision(PUT, java.util.Objects.requireNonNull(value, "value"), expireAtMillis);
         }
     }
@@ -309,7 +301,7 @@ final class Store implements AutoCloseable {
      * Reads, decides and writes one key atomically: every other operation on the key happens entirely before or
      * entirely after. The basis of put-if-absent, compare-and-set, get-and-set and read-modify-write.
      */
-    void mutate(MemorySegment key, Mutator mutator) {
+    void mutate(Object key, Mutator mutator) {
         checkKey(key);
         long hash = index.hash(key);
         long tag = HashIndex.tag(hash);
@@ -361,7 +353,7 @@ final class Store implements AutoCloseable {
                                 d.expireAtMillis());
                     }
                     if (address < 0) {
-                        neededBlocks = (RecordLayout.MAX_HEADER + key.byteSize() + d.value().byteSize())
+                        neededBlocks = (RecordLayout.MAX_HEADER + Bytes.length(key) + Bytes.length(d.value()))
                                 / mem.blockSize() + 2;
                     } else if (old >= 0) {
                         replaceLocked(a, entry, tag, address, old);
@@ -431,7 +423,7 @@ final class Store implements AutoCloseable {
         return next;
     }
 
-    boolean delete(MemorySegment key) {
+    boolean delete(Object key) {
         checkKey(key);
         long hash = index.hash(key);
         long tag = HashIndex.tag(hash);
@@ -465,13 +457,13 @@ final class Store implements AutoCloseable {
         }
         int keyLength = RecordLayout.keyLength(meta);
         long keyAddress = mem.advance(address, RecordLayout.headerLength(RecordLayout.flags(meta)));
-        MemorySegment key;
+        Object key;
         if (mem.offsetInBlock(keyAddress) + keyLength <= mem.blockSize()) {
             key = mem.memory().asSlice(keyAddress, keyLength); // the victim stays mapped until we free it
         } else {
             byte[] keyBytes = new byte[keyLength];
             mem.read(keyAddress, keyBytes, 0, keyLength);
-            key = MemorySegment.ofArray(keyBytes);
+            key = keyBytes;
         }
         long hash = index.hash(key);
         long tag = HashIndex.tag(hash);
@@ -506,7 +498,7 @@ final class Store implements AutoCloseable {
 
     // ------------------------------------------------------------------ reads
 
-    long get(MemorySegment key, MemorySegment into) {
+    long get(Object key, MemorySegment into) {
         checkKey(key);
         long hash = index.hash(key);
         long tag = HashIndex.tag(hash);
@@ -546,7 +538,7 @@ final class Store implements AutoCloseable {
         }
     }
 
-    byte[] get(MemorySegment key) {
+    byte[] get(Object key) {
         checkKey(key);
         long hash = index.hash(key);
         long tag = HashIndex.tag(hash);
@@ -588,7 +580,7 @@ final class Store implements AutoCloseable {
         }
     }
 
-    boolean contains(MemorySegment key) {
+    boolean contains(Object key) {
         checkKey(key);
         long hash = index.hash(key);
         long tag = HashIndex.tag(hash);

@@ -67,7 +67,8 @@ public final class HashIndex implements AutoCloseable {
         }
     }
 
-    public long hash(MemorySegment key) {
+    /** Hash of a key given as a {@code byte[]} or a {@link MemorySegment}. */
+    public long hash(Object key) {
         return KeyHash.hash(key, seed);
     }
 
@@ -91,7 +92,7 @@ public final class HashIndex implements AutoCloseable {
      *
      * @return the record address, or -1 when the chain holds no such key
      */
-    public long find(BucketArray a, long bucket, long tag, MemorySegment key) {
+    public long find(BucketArray a, long bucket, long tag, Object key) {
         for (long b = bucket; b >= 0; b = a.next(b)) {
             for (int i = 0; i < BucketArray.ENTRIES; i++) {
                 long e = a.entryAcquire(b + BucketArray.FIRST_ENTRY + 8L * i);
@@ -106,9 +107,9 @@ public final class HashIndex implements AutoCloseable {
         return -1;
     }
 
-    private boolean keyMatches(long address, MemorySegment key) {
+    private boolean keyMatches(long address, Object key) {
         long meta = log.getLong(address);
-        long length = key.byteSize();
+        long length = io.nibble.log.Bytes.length(key);
         if (RecordLayout.keyLength(meta) != length) {
             return false;
         }
@@ -152,7 +153,7 @@ public final class HashIndex implements AutoCloseable {
     }
 
     /** Under the lock: the entry slot holding {@code key}, or -1. */
-    public long slotOf(BucketArray a, long hash, long tag, MemorySegment key) {
+    public long slotOf(BucketArray a, long hash, long tag, Object key) {
         for (long b = a.bucketOf(hash); b >= 0; b = a.next(b)) {
             for (int i = 0; i < BucketArray.ENTRIES; i++) {
                 long slot = b + BucketArray.FIRST_ENTRY + 8L * i;

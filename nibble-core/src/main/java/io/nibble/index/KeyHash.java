@@ -23,6 +23,47 @@ public final class KeyHash {
         return (a * b) ^ Math.unsignedMultiplyHigh(a, b);
     }
 
+    private static final java.lang.invoke.VarHandle ARRAY_LONG =
+            java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final java.lang.invoke.VarHandle ARRAY_INT =
+            java.lang.invoke.MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+
+    /** Hashes a key given as a {@code byte[]} or a {@link MemorySegment}; both forms of the same bytes agree. */
+    public static long hash(Object key, long seed) {
+        return key instanceof byte[] array ? hash(array, seed) : hash((MemorySegment) key, seed);
+    }
+
+    /** Hashes all bytes of {@code key} with {@code seed}; equal to hashing the same bytes in a segment. */
+    public static long hash(byte[] key, long seed) {
+        int length = key.length;
+        long s = seed ^ mix(seed ^ P0, P1);
+        long a;
+        long b;
+        if (length <= 16) {
+            if (length >= 8) {
+                a = (long) ARRAY_LONG.get(key, 0);
+                b = (long) ARRAY_LONG.get(key, length - 8);
+            } else if (length >= 4) {
+                a = (int) ARRAY_INT.get(key, 0) & 0xFFFF_FFFFL;
+                b = (int) ARRAY_INT.get(key, length - 4) & 0xFFFF_FFFFL;
+            } else if (length > 0) {
+                a = ((key[0] & 0xFFL) << 16) | ((key[length >> 1] & 0xFFL) << 8) | (key[length - 1] & 0xFFL);
+                b = 0;
+            } else {
+                a = 0;
+                b = 0;
+            }
+        } else {
+            int i = 0;
+            for (int remaining = length; remaining > 16; remaining -= 16, i += 16) {
+                s = mix((long) ARRAY_LONG.get(key, i) ^ P1, (long) ARRAY_LONG.get(key, i + 8) ^ s);
+            }
+            a = (long) ARRAY_LONG.get(key, length - 16);
+            b = (long) ARRAY_LONG.get(key, length - 8);
+        }
+        return mix(P2 ^ length, mix(a ^ P1, b ^ s));
+    }
+
     /** Hashes all bytes of {@code key} with {@code seed}. */
     public static long hash(MemorySegment key, long seed) {
         long length = key.byteSize();

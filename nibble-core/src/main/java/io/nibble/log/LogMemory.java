@@ -20,6 +20,8 @@ public final class LogMemory {
     public static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfLong LONG_UNALIGNED =
             ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final java.lang.invoke.VarHandle ARRAY_LONG =
+            java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
     private final Region region;
     private final MemorySegment mem;
@@ -202,23 +204,32 @@ public final class LogMemory {
         }
     }
 
-    /** Copies {@code src[srcOffset..srcOffset+length)} to {@code address}. */
-    public void write(long address, MemorySegment src, long srcOffset, long length) {
+    /** Copies the first {@code length} bytes of {@code src} (a {@code byte[]} or a segment) to {@code address}. */
+    public void write(long address, Object src, long length) {
         long inBlock = address & blockMask;
         if (inBlock + length <= blockSize) {
-            MemorySegment.copy(src, srcOffset, mem, address, length);
+            copyIn(src, 0, address, length);
             return;
         }
         int block = (int) (address >>> blockShift);
+        long srcOffset = 0;
         while (length > 0) {
             long n = Math.min(length, blockSize - inBlock);
-            MemorySegment.copy(src, srcOffset, mem, ((long) block << blockShift) + inBlock, n);
+            copyIn(src, srcOffset, ((long) block << blockShift) + inBlock, n);
             srcOffset += n;
             length -= n;
             inBlock = 0;
             if (length > 0) {
                 block = next[block];
             }
+        }
+    }
+
+    private void copyIn(Object src, long srcOffset, long address, long length) {
+        if (src instanceof byte[] array) {
+            MemorySegment.copy(array, (int) srcOffset, mem, ValueLayout.JAVA_BYTE, address, (int) length);
+        } else {
+            MemorySegment.copy((MemorySegment) src, srcOffset, mem, address, length);
         }
     }
 
@@ -235,18 +246,17 @@ public final class LogMemory {
         }
     }
 
-    /** True when the {@code length} bytes at {@code address} equal {@code key[0..length)}. */
-    public boolean equalsKey(long address, MemorySegment key, long length) {
+    /** True when the {@code length} bytes at {@code address} equal {@code key} (a {@code byte[]} or a segment). */
+    public boolean equalsKey(long address, Object key, long length) {
         long inBlock = address & blockMask;
         if (inBlock + length <= blockSize) {
-            return MemorySegment.mismatch(mem, address, address + length, key, 0, length) < 0;
+            return equalRange(address, key, 0, length);
         }
         int block = (int) (address >>> blockShift);
         long keyOffset = 0;
         while (length > 0) {
             long n = Math.min(length, blockSize - inBlock);
-            long start = ((long) block << blockShift) + inBlock;
-            if (MemorySegment.mismatch(mem, start, start + n, key, keyOffset, keyOffset + n) >= 0) {
+            if (!equalRange(((long) block << blockShift) + inBlock, key, keyOffset, n)) {
                 return false;
             }
             keyOffset += n;
@@ -254,6 +264,27 @@ public final class LogMemory {
             inBlock = 0;
             if (length > 0) {
                 block = next[block];
+            }
+        }
+        return true;
+    }
+
+    private boolean equalRange(long address, Object key, long keyOffset, long length) {
+        if (key instanceof MemorySegment segment) {
+            return MemorySegment.mismatch(mem, address, address + length, segment, keyOffset,
+                    keyOffset + length) < 0;
+        }
+        byte[] array = (byte[]) key;
+        int i = (int) keyOffset;
+        int end = (int) (keyOffset + length);
+        for (; i + 8 <= end; i += 8, address += 8) {
+            if (mem.get(LONG_UNALIGNED, address) != (long) ARRAY_LONG.get(array, i)) {
+                return false;
+            }
+        }
+        for (; i < end; i++, address++) {
+            if (mem.get(ValueLayout.JAVA_BYTE, address) != array[i]) {
+                return false;
             }
         }
         return true;

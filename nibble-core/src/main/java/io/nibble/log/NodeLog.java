@@ -3,7 +3,6 @@ package io.nibble.log;
 import io.nibble.alloc.BlockAllocator;
 import io.nibble.epoch.EpochTable;
 
-import java.lang.foreign.MemorySegment;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -95,9 +94,9 @@ public final class NodeLog {
      *
      * @return the record's address, or {@link #NO_SPACE}
      */
-    public long append(int cpu, int flags, MemorySegment key, MemorySegment value, long expiry) {
-        int keyLength = (int) key.byteSize();
-        int valueLength = (int) value.byteSize();
+    public long append(int cpu, int flags, Object key, Object value, long expiry) {
+        int keyLength = (int) Bytes.length(key);
+        int valueLength = (int) Bytes.length(value);
         int header = RecordLayout.headerLength(flags);
         int capacity = RecordLayout.capacityFor(header, keyLength, valueLength);
         long footprint = RecordLayout.footprint(header, keyLength, capacity);
@@ -128,7 +127,7 @@ public final class NodeLog {
     }
 
     /** A record too large for shared head segments gets a segment of its own, sealed at once. */
-    private long appendDedicated(int cpu, int flags, MemorySegment key, MemorySegment value, long expiry,
+    private long appendDedicated(int cpu, int flags, Object key, Object value, long expiry,
                                  int capacity, long footprint) {
         int blocks = blocksFor(footprint);
         if (allocator.availableBlocks() < blocks) {
@@ -143,7 +142,8 @@ public final class NodeLog {
             if (address < 0) {
                 return NO_SPACE; // the sealed segment has no live bytes: compaction frees it at once
             }
-            writeRecord(address, flags, key, (int) key.byteSize(), value, (int) value.byteSize(), capacity, expiry);
+            writeRecord(address, flags, key, (int) Bytes.length(key), value, (int) Bytes.length(value), capacity,
+                    expiry);
             if ((flags & FLAG_EXPIRES) != 0) {
                 segments.noteExpiring(own.segment, footprint, expiry);
             }
@@ -306,7 +306,7 @@ public final class NodeLog {
     }
 
     /** Writes a record at a placed address; the meta word goes last. */
-    private void writeRecord(long address, int flags, MemorySegment key, int keyLength, MemorySegment value,
+    private void writeRecord(long address, int flags, Object key, int keyLength, Object value,
                              int valueLength, int capacity, long expiry) {
         int header = HEADER;
         mem.putLong(address + SEQUENCE_OFFSET, 0L);
@@ -320,12 +320,12 @@ public final class NodeLog {
         long inBlock = mem.offsetInBlock(address) + header;
         try {
             if (inBlock + keyLength + valueLength <= mem.blockSize()) {
-                MemorySegment.copy(key, 0, mem.memory(), keyAddress, keyLength);
-                MemorySegment.copy(value, 0, mem.memory(), keyAddress + keyLength, valueLength);
+                mem.write(keyAddress, key, keyLength);
+                mem.write(keyAddress + keyLength, value, valueLength);
             } else {
                 keyAddress = mem.advance(address, header);
-                mem.write(keyAddress, key, 0, keyLength);
-                mem.write(mem.advance(keyAddress, keyLength), value, 0, valueLength);
+                mem.write(keyAddress, key, keyLength);
+                mem.write(mem.advance(keyAddress, keyLength), value, valueLength);
             }
         } catch (RuntimeException | Error e) {
             // The space is taken: mark it dead with its true lengths so segment walks can step over it.

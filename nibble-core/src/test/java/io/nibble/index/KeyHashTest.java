@@ -24,6 +24,8 @@ class KeyHashTest {
                 MemorySegment native_ = arena.allocate(Math.max(1, length)).asSlice(0, length);
                 native_.copyFrom(MemorySegment.ofArray(bytes));
                 assertEquals(KeyHash.hash(MemorySegment.ofArray(bytes), 7), KeyHash.hash(native_, 7));
+                assertEquals(KeyHash.hash(native_, 7), KeyHash.hash(bytes, 7), "byte[] and segment hashes differ");
+                assertEquals(KeyHash.hash(bytes, 7), KeyHash.hash((Object) native_, 7));
             }
         }
     }
