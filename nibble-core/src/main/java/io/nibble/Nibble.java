@@ -112,7 +112,7 @@ public final class Nibble implements AutoCloseable {
         boolean[] stored = {false};
         store.mutate(requireKey(key), (current, expireAt) -> {
             stored[0] = current == null;
-            return current == null ? Store.Decision.put(value, 0) : Store.Decision.KEEP_IT;
+            return current == null ? Update.put(value, 0) : Update.keep();
         });
         return stored[0];
     }
@@ -127,7 +127,7 @@ public final class Nibble implements AutoCloseable {
         boolean[] replaced = {false};
         store.mutate(requireKey(key), (current, expireAt) -> {
             replaced[0] = current != null;
-            return current != null ? Store.Decision.put(value, 0) : Store.Decision.KEEP_IT;
+            return current != null ? Update.put(value, 0) : Update.keep();
         });
         return replaced[0];
     }
@@ -144,7 +144,7 @@ public final class Nibble implements AutoCloseable {
         boolean[] replaced = {false};
         store.mutate(requireKey(key), (current, expireAt) -> {
             replaced[0] = current != null && java.util.Arrays.equals(current, expected);
-            return replaced[0] ? Store.Decision.put(value, expireAt) : Store.Decision.KEEP_IT;
+            return replaced[0] ? Update.put(value, expireAt) : Update.keep();
         });
         return replaced[0];
     }
@@ -157,7 +157,7 @@ public final class Nibble implements AutoCloseable {
         byte[][] previous = {null};
         store.mutate(requireKey(key), (current, expireAt) -> {
             previous[0] = current;
-            return Store.Decision.put(value, 0);
+            return Update.put(value, 0);
         });
         return previous[0];
     }
@@ -167,7 +167,7 @@ public final class Nibble implements AutoCloseable {
         byte[][] previous = {null};
         store.mutate(requireKey(key), (current, expireAt) -> {
             previous[0] = current;
-            return current == null ? Store.Decision.KEEP_IT : Store.Decision.DELETE_IT;
+            return current == null ? Update.keep() : Update.delete();
         });
         return previous[0];
     }
@@ -187,11 +187,22 @@ public final class Nibble implements AutoCloseable {
             byte[] next = remapping.apply(current);
             result[0] = next;
             if (next == null) {
-                return current == null ? Store.Decision.KEEP_IT : Store.Decision.DELETE_IT;
+                return current == null ? Update.keep() : Update.delete();
             }
-            return Store.Decision.put(next, expireAt);
+            return Update.put(next, expireAt);
         });
         return result[0];
+    }
+
+    /**
+     * Reads, decides and writes one key atomically: {@code function} sees the key's value (null when absent) and
+     * expiry, and returns what to do; no other operation on the key happens in between. The function runs while
+     * the key is locked: keep it short, do not call the store from it, and expect it to run more than once when
+     * the store must first wait for space. Exceptions it throws propagate and change nothing.
+     */
+    public void update(byte[] key, Update.Function function) {
+        Objects.requireNonNull(function, "function");
+        store.mutate(requireKey(key), function);
     }
 
     // ------------------------------------------------------------------ expiry
@@ -222,9 +233,9 @@ public final class Nibble implements AutoCloseable {
         store.mutate(requireKey(key), (current, expireAt) -> {
             present[0] = current != null;
             if (current == null || expireAt == expireAtMillis) {
-                return Store.Decision.KEEP_IT;
+                return Update.keep();
             }
-            return Store.Decision.put(current, expireAtMillis);
+            return Update.put(current, expireAtMillis);
         });
         return present[0];
     }
@@ -238,7 +249,7 @@ public final class Nibble implements AutoCloseable {
         long[] result = {-2};
         store.mutate(requireKey(key), (current, expireAt) -> {
             result[0] = current == null ? -2 : expireAt == 0 ? -1 : expireAt;
-            return Store.Decision.KEEP_IT;
+            return Update.keep();
         });
         return result[0];
     }
@@ -258,6 +269,25 @@ public final class Nibble implements AutoCloseable {
             throw new IllegalArgumentException("count must be positive: " + count);
         }
         return store.scan(cursor, count, action);
+    }
+
+    /**
+     * Removes every key, expired ones included. Keys written while it runs may survive; each key present
+     * throughout is removed.
+     *
+     * @return the number of keys removed that had not expired
+     */
+    public long clear() {
+        long removed = 0;
+        long cursor = 0;
+        do {
+            java.util.List<byte[]> keys = new java.util.ArrayList<>();
+            cursor = store.scan(cursor, 1024, true, keys::add);
+            for (byte[] key : keys) {
+                removed += store.delete((Object) key) ? 1 : 0;
+            }
+        } while (cursor != 0);
+        return removed;
     }
 
     private static byte[] requireKey(byte[] key) {

@@ -270,38 +270,11 @@ final class Store implements AutoCloseable {
         }
     }
 
-    /** What a {@link Mutator} decided for a key. */
-    record Decision(int kind, Object value, long expireAtMillis) {
-        static final int KEEP = 0;
-        static final int DELETE = 1;
-        static final int PUT = 2;
-        static final Decision KEEP_IT = new Decision(KEEP, null, 0);
-        static final Decision DELETE_IT = new Decision(DELETE, null, 0);
-
-        /** @param value a {@code byte[]} or a {@link MemorySegment} */
-        static Decision put(Object value, long expireAtMillis) {
-            return new Decision(PUT, java.util.Objects.requireNonNull(value, "value"), expireAtMillis);
-        }
-    }
-
-    /**
-     * Decides, under the key's bucket lock, what becomes of a key. It may be called again (after the store waited
-     * for space or grew its index), so it must be a function of its arguments; it must not call the store.
-     */
-    @FunctionalInterface
-    interface Mutator {
-        /**
-         * @param current the value, or null when the key is absent or expired
-         * @param expireAtMillis the key's expiry in epoch milliseconds, 0 when it has none
-         */
-        Decision decide(byte[] current, long expireAtMillis);
-    }
-
     /**
      * Reads, decides and writes one key atomically: every other operation on the key happens entirely before or
      * entirely after. The basis of put-if-absent, compare-and-set, get-and-set and read-modify-write.
      */
-    void mutate(Object key, Mutator mutator) {
+    void mutate(Object key, Update.Function mutator) {
         checkKey(key);
         long hash = index.hash(key);
         long tag = HashIndex.tag(hash);
@@ -330,11 +303,11 @@ final class Store implements AutoCloseable {
                             }
                         }
                     }
-                    Decision d = mutator.decide(current, expireAt);
-                    if (d.kind() == Decision.KEEP) {
+                    Update d = java.util.Objects.requireNonNull(mutator.apply(current, expireAt), "update");
+                    if (d.kind() == Update.Kind.KEEP) {
                         return;
                     }
-                    if (d.kind() == Decision.DELETE) {
+                    if (d.kind() == Update.Kind.DELETE) {
                         if (old >= 0) {
                             index.remove(a, hash, entry);
                             segments.addLive(mem.segmentOf(old), -footprint(old));
@@ -397,6 +370,11 @@ final class Store implements AutoCloseable {
      * @return the cursor to continue from, or 0 when the scan is complete
      */
     long scan(long cursor, int count, java.util.function.Consumer<byte[]> action) {
+        return scan(cursor, count, false, action);
+    }
+
+    /** As {@link #scan(long, int, java.util.function.Consumer)}, optionally passing expired keys too. */
+    long scan(long cursor, int count, boolean includeExpired, java.util.function.Consumer<byte[]> action) {
         if (cursor < 0) {
             throw new IllegalArgumentException("invalid cursor: " + cursor);
         }
@@ -408,7 +386,8 @@ final class Store implements AutoCloseable {
             long now = System.currentTimeMillis();
             next = index.scan(cursor, Math.max(1, count), address -> {
                 long meta = mem.getLong(address);
-                if ((RecordLayout.flags(meta) & FLAG_EXPIRES) != 0 && mem.getLong(address + HEADER) <= now) {
+                if (!includeExpired && (RecordLayout.flags(meta) & FLAG_EXPIRES) != 0
+                        && mem.getLong(address + HEADER) <= now) {
                     return;
                 }
                 byte[] key = new byte[RecordLayout.keyLength(meta)];

@@ -174,6 +174,10 @@ class AtomicOperationsTest {
                 assertNull(store.get(TestValues.key(i)));
                 assertEquals(1000, store.get(TestValues.key(n + i)).length);
             }
+            store.put(TestValues.key(-7), value, System.currentTimeMillis() - 1);
+            long live = store.clear();
+            assertEquals(n, live, "clear reports the keys that had not expired");
+            assertEquals(0, store.size(), "clear removes expired keys too");
         }
     }
 

@@ -1,0 +1,115 @@
+package io.nibble.server;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.DecoderException;
+
+import java.io.IOException;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Runs each decoded command on the connection's I/O thread and batches the replies of one read into one buffer,
+ * flushed when the read completes: pipelined requests cost one write. A client that leaves too many reply bytes
+ * unread is disconnected, so a slow reader cannot grow server memory without bound.
+ */
+final class CommandHandler extends ChannelInboundHandlerAdapter {
+    private static final System.Logger LOG = System.getLogger("io.nibble.server");
+    private static final AtomicLong IDS = new AtomicLong();
+
+    private final Commands commands;
+    private final Commands.ServerStats stats;
+    private final RespLimits limits;
+    private final Session session;
+    private ByteBuf pending;
+    private boolean closing;
+
+    CommandHandler(Commands commands, Commands.ServerStats stats, RespLimits limits, boolean needsAuth) {
+        this.commands = commands;
+        this.stats = stats;
+        this.limits = limits;
+        this.session = new Session(IDS.incrementAndGet(), !needsAuth);
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        stats.connectionsReceived.incrementAndGet();
+        if (stats.connectedClients.incrementAndGet() > limits.maxClients()) {
+            stats.rejectedConnections.incrementAndGet();
+            ByteBuf out = ctx.alloc().buffer();
+            Reply.error(out, "ERR max number of clients reached");
+            ctx.writeAndFlush(out).addListener(ChannelFutureListener.CLOSE);
+            closing = true;
+        }
+        ctx.fireChannelActive();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        stats.connectedClients.decrementAndGet();
+        if (pending != null) {
+            pending.release();
+            pending = null;
+        }
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (closing) {
+            return;
+        }
+        if (pending == null) {
+            pending = ctx.alloc().ioBuffer(512);
+        }
+        if (!commands.execute(session, (byte[][]) msg, pending)) {
+            closing = true;
+            flush(ctx);
+            ctx.close();
+        }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        flush(ctx);
+        if (ctx.channel().unsafe().outboundBuffer() != null
+                && ctx.channel().unsafe().outboundBuffer().totalPendingWriteBytes() > limits.maxOutputBytes()) {
+            LOG.log(System.Logger.Level.WARNING, "closing client " + session.id + ": output buffer over "
+                    + limits.maxOutputBytes() + " bytes");
+            ctx.close();
+        }
+    }
+
+    private void flush(ChannelHandlerContext ctx) {
+        if (pending != null && pending.isReadable()) {
+            ctx.writeAndFlush(pending, ctx.voidPromise());
+            pending = null;
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        // Stop reading a client that does not read its replies; resume once they drain.
+        ctx.channel().config().setAutoRead(ctx.channel().isWritable());
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        Throwable root = cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
+        if (root instanceof RespProtocolException) {
+            stats.protocolErrors.incrementAndGet();
+            flush(ctx);
+            ByteBuf out = ctx.alloc().buffer();
+            Reply.error(out, "ERR Protocol error: " + root.getMessage());
+            closing = true;
+            ctx.writeAndFlush(out).addListener(ChannelFutureListener.CLOSE);
+        } else if (root instanceof IOException) {
+            ctx.close(); // the peer went away
+        } else {
+            LOG.log(System.Logger.Level.ERROR, "closing client " + session.id + " after an unexpected error", root);
+            ctx.close();
+        }
+    }
+}

@@ -1,0 +1,109 @@
+package io.nibble.server;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Writes RESP2 and RESP3 replies into an output buffer. The most common replies are pre-built once and copied,
+ * never formatted per request.
+ */
+final class Reply {
+    private static final byte[] CRLF = {'\r', '\n'};
+    static final ByteBuf OK = constant("+OK\r\n");
+    static final ByteBuf PONG = constant("+PONG\r\n");
+    static final ByteBuf QUEUED = constant("+QUEUED\r\n");
+    static final ByteBuf NULL_BULK = constant("$-1\r\n");
+    static final ByteBuf NULL_ARRAY = constant("*-1\r\n");
+    static final ByteBuf NULL_RESP3 = constant("_\r\n");
+    static final ByteBuf ZERO = constant(":0\r\n");
+    static final ByteBuf ONE = constant(":1\r\n");
+    static final ByteBuf EMPTY_ARRAY = constant("*0\r\n");
+    private static final byte[][] SMALL_INTEGERS = new byte[1024][];
+
+    static {
+        for (int i = 0; i < SMALL_INTEGERS.length; i++) {
+            SMALL_INTEGERS[i] = Integer.toString(i).getBytes(StandardCharsets.US_ASCII);
+        }
+    }
+
+    private Reply() { }
+
+    private static ByteBuf constant(String s) {
+        return Unpooled.unreleasableBuffer(Unpooled.directBuffer().writeBytes(s.getBytes(StandardCharsets.US_ASCII))
+                .asReadOnly());
+    }
+
+    static void write(ByteBuf out, ByteBuf constant) {
+        out.writeBytes(constant, constant.readerIndex(), constant.readableBytes());
+    }
+
+    static void simple(ByteBuf out, String text) {
+        out.writeByte('+').writeCharSequence(text, StandardCharsets.UTF_8);
+        out.writeBytes(CRLF);
+    }
+
+    /** An error reply; {@code text} starts with its code ({@code ERR}, {@code WRONGTYPE}...). */
+    static void error(ByteBuf out, String text) {
+        out.writeByte('-').writeCharSequence(text.replace('\r', ' ').replace('\n', ' '), StandardCharsets.UTF_8);
+        out.writeBytes(CRLF);
+    }
+
+    static void integer(ByteBuf out, long n) {
+        if (n == 0) {
+            write(out, ZERO);
+        } else if (n == 1) {
+            write(out, ONE);
+        } else {
+            out.writeByte(':');
+            number(out, n);
+            out.writeBytes(CRLF);
+        }
+    }
+
+    static void bulk(ByteBuf out, byte[] value) {
+        out.writeByte('$');
+        number(out, value.length);
+        out.writeBytes(CRLF).writeBytes(value).writeBytes(CRLF);
+    }
+
+    static void bulk(ByteBuf out, String value) {
+        bulk(out, value.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** The null reply: {@code $-1} in RESP2, {@code _} in RESP3. */
+    static void nil(ByteBuf out, int protocol) {
+        write(out, protocol >= 3 ? NULL_RESP3 : NULL_BULK);
+    }
+
+    /** A value or the null reply. */
+    static void bulkOrNil(ByteBuf out, byte[] value, int protocol) {
+        if (value == null) {
+            nil(out, protocol);
+        } else {
+            bulk(out, value);
+        }
+    }
+
+    static void arrayHeader(ByteBuf out, int count) {
+        out.writeByte('*');
+        number(out, count);
+        out.writeBytes(CRLF);
+    }
+
+    /** A map of {@code pairs} entries: {@code %} in RESP3, a flat array in RESP2. */
+    static void mapHeader(ByteBuf out, int pairs, int protocol) {
+        out.writeByte(protocol >= 3 ? '%' : '*');
+        number(out, protocol >= 3 ? pairs : 2L * pairs);
+        out.writeBytes(CRLF);
+    }
+
+    static void number(ByteBuf out, long n) {
+        if (n >= 0 && n < SMALL_INTEGERS.length) {
+            out.writeBytes(SMALL_INTEGERS[(int) n]);
+        } else {
+            out.writeCharSequence(Long.toString(n), StandardCharsets.US_ASCII);
+        }
+    }
+}

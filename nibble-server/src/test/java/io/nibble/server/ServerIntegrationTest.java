@@ -1,0 +1,310 @@
+package io.nibble.server;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import redis.clients.jedis.DefaultJedisClientConfig;
+import redis.clients.jedis.HostAndPort;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.Pipeline;
+import redis.clients.jedis.RedisProtocol;
+import redis.clients.jedis.Response;
+import redis.clients.jedis.Transaction;
+import redis.clients.jedis.exceptions.JedisDataException;
+import redis.clients.jedis.params.ScanParams;
+import redis.clients.jedis.params.SetParams;
+import redis.clients.jedis.resps.ScanResult;
+
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** A real Redis client (Jedis 8) against a server started in the test, on loopback. */
+@SuppressWarnings("deprecation") // GETSET, SETNX and SETEX are deprecated in Redis but still served
+class ServerIntegrationTest {
+    private static NibbleServer server;
+
+    @BeforeAll
+    static void start() throws Exception {
+        ServerConfig config = new ServerConfig();
+        config.port = 0;
+        config.capacity = 64L << 20;
+        config.threads = 2;
+        server = NibbleServer.start(config);
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    private static Jedis client() {
+        return new Jedis("127.0.0.1", server.port());
+    }
+
+    @BeforeEach
+    void flush() {
+        try (Jedis j = client()) {
+            j.flushAll();
+        }
+    }
+
+    @Test
+    void stringsAndCounters() {
+        try (Jedis j = client()) {
+            assertEquals("PONG", j.ping());
+            assertEquals("OK", j.set("k", "v"));
+            assertEquals("v", j.get("k"));
+            assertNull(j.get("missing"));
+            assertEquals("OK", j.mset("a", "1", "b", "2"));
+            assertEquals(List.of("1", "2"), j.mget("a", "b"));
+            assertEquals(Arrays.asList("1", null), j.mget("a", "nope"));
+            assertEquals(2, j.incr("a"));
+            assertEquals(12, j.incrBy("a", 10));
+            assertEquals(11, j.decr("a"));
+            assertEquals(1, j.decrBy("a", 10));
+            assertEquals(3.5, j.incrByFloat("f", 3.5));
+            assertEquals(3.75, j.incrByFloat("f", 0.25));
+            assertThrows(JedisDataException.class, () -> j.incr("k"), "not an integer");
+            assertEquals(5, j.append("k", "alue"));
+            assertEquals("value", j.get("k"));
+            assertEquals(5, j.strlen("k"));
+            assertEquals("value", j.getSet("k", "new"));
+            assertEquals("new", j.getDel("k"));
+            assertFalse(j.exists("k"));
+            assertEquals(1, j.setnx("n", "x"));
+            assertEquals(0, j.setnx("n", "y"));
+            assertEquals(0, j.msetnx("n", "z", "m", "z"));
+            assertEquals(1, j.msetnx("p", "z", "q", "z"));
+            assertEquals(3, j.exists("n", "p", "q"));
+            assertEquals("string", j.type("n"));
+            assertEquals("none", j.type("nothing"));
+            assertEquals(2, j.del("p", "q", "absent"));
+            assertEquals(4, j.dbSize());
+            assertNull(j.set("s", "1", SetParams.setParams().xx()), "XX on an absent key stores nothing");
+            assertEquals("OK", j.set("s", "0"));
+            assertEquals("OK", j.set("s", "1", SetParams.setParams().xx()));
+            assertNull(j.set("s2", "1", SetParams.setParams().xx()));
+            assertNull(j.set("s", "2", SetParams.setParams().nx()));
+            assertEquals("1", j.setGet("s", "3"));
+            assertTrue(j.info("memory").contains("nibble_live_bytes:"));
+            assertTrue(j.info().contains("redis_version:"));
+        }
+    }
+
+    @Test
+    void expiry() throws Exception {
+        try (Jedis j = client()) {
+            j.set("t", "v", SetParams.setParams().ex(100));
+            long ttl = j.ttl("t");
+            assertTrue(ttl > 95 && ttl <= 100, "ttl " + ttl);
+            assertTrue(j.pttl("t") > 95_000);
+            assertEquals(1, j.persist("t"));
+            assertEquals(-1, j.ttl("t"));
+            assertEquals(-2, j.ttl("missing"));
+            assertEquals(1, j.pexpire("t", 150));
+            Thread.sleep(300);
+            assertNull(j.get("t"), "expired keys read as absent");
+            assertEquals(-2, j.ttl("t"));
+            j.set("u", "v");
+            j.set("u", "w", SetParams.setParams().keepTtl());
+            assertEquals(-1, j.ttl("u"));
+            assertEquals(1, j.expire("u", 1000));
+            j.set("u", "x");
+            assertEquals(-1, j.ttl("u"), "SET without KEEPTTL clears the expiry");
+            assertEquals(1, j.expireAt("u", System.currentTimeMillis() / 1000 - 10));
+            assertFalse(j.exists("u"), "an expiry in the past deletes the key");
+            j.setex("e", 50, "v");
+            assertTrue(j.ttl("e") > 45);
+        }
+    }
+
+    @Test
+    void scanReturnsEveryKeyAndHonoursMatch() {
+        try (Jedis j = client()) {
+            for (int i = 0; i < 1500; i++) {
+                j.set("user:" + i, "v");
+                j.set("other:" + i, "v");
+            }
+            Set<String> seen = new HashSet<>();
+            String cursor = ScanParams.SCAN_POINTER_START;
+            do {
+                ScanResult<String> page = j.scan(cursor, new ScanParams().match("user:*").count(100));
+                seen.addAll(page.getResult());
+                cursor = page.getCursor();
+            } while (!cursor.equals(ScanParams.SCAN_POINTER_START));
+            assertEquals(1500, seen.size());
+            assertTrue(seen.stream().allMatch(k -> k.startsWith("user:")));
+            assertEquals(1500, j.keys("other:*").size());
+            assertTrue(j.randomKey() != null);
+        }
+    }
+
+    @Test
+    void transactionsAndPipelines() {
+        try (Jedis j = client()) {
+            Transaction t = j.multi();
+            t.set("x", "1");
+            t.incr("x");
+            t.get("x");
+            List<Object> results = t.exec();
+            assertEquals(3, results.size());
+            assertEquals("2", results.get(2));
+            Transaction d = j.multi();
+            d.set("x", "100");
+            d.discard();
+            assertEquals("2", j.get("x"));
+
+            Pipeline p = j.pipelined();
+            List<Response<String>> gets = new ArrayList<>();
+            for (int i = 0; i < 2000; i++) {
+                p.set("p" + i, Integer.toString(i));
+                gets.add(p.get("p" + i));
+            }
+            p.sync();
+            for (int i = 0; i < 2000; i++) {
+                assertEquals(Integer.toString(i), gets.get(i).get());
+            }
+        }
+    }
+
+    @Test
+    void resp3ThroughHello() {
+        DefaultJedisClientConfig config = DefaultJedisClientConfig.builder().protocol(RedisProtocol.RESP3).build();
+        try (Jedis j = new Jedis(new HostAndPort("127.0.0.1", server.port()), config)) {
+            j.set("r3", "v");
+            assertEquals("v", j.get("r3"));
+            assertNull(j.get("absent"));
+            assertEquals(List.of("v"), j.mget("r3"));
+        }
+    }
+
+    @Test
+    void authenticationIsRequiredWhenConfigured() throws Exception {
+        ServerConfig config = new ServerConfig();
+        config.port = 0;
+        config.capacity = 64L << 20;
+        config.threads = 1;
+        config.requirePass = "s3cret";
+        try (NibbleServer secured = NibbleServer.start(config);
+             Jedis j = new Jedis("127.0.0.1", secured.port())) {
+            JedisDataException denied = assertThrows(JedisDataException.class, () -> j.get("k"));
+            assertTrue(denied.getMessage().startsWith("NOAUTH"), denied.getMessage());
+            assertThrows(JedisDataException.class, () -> j.auth("wrong"));
+            assertEquals("OK", j.auth("s3cret"));
+            assertEquals("OK", j.set("k", "v"));
+        }
+    }
+
+    @Test
+    void protectedModeRefusesAnOpenNonLoopbackBind() {
+        ServerConfig config = new ServerConfig();
+        config.bind = "0.0.0.0";
+        config.port = 0;
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> NibbleServer.start(config));
+        assertTrue(e.getMessage().contains("protected mode"), e.getMessage());
+    }
+
+    /** A broken frame closes that connection only; an unknown command keeps it open. */
+    @Test
+    void protocolErrorsCloseOnlyTheOffendingConnection() throws Exception {
+        try (Jedis bystander = client(); Socket raw = new Socket("127.0.0.1", server.port())) {
+            bystander.set("still", "here");
+            OutputStream out = raw.getOutputStream();
+            InputStream in = raw.getInputStream();
+            out.write("FOO bar\r\nPING\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            String replies = readUntil(in, "+PONG\r\n");
+            assertTrue(replies.startsWith("-ERR unknown command 'FOO'"), replies);
+            out.write("*2\r\n$3\r\nGET\r\n:7\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            String error = readAll(in);
+            assertTrue(error.startsWith("-ERR Protocol error"), error);
+            assertEquals("here", bystander.get("still"));
+        }
+    }
+
+    private static String readUntil(InputStream in, String end) throws Exception {
+        StringBuilder b = new StringBuilder();
+        while (!b.toString().endsWith(end)) {
+            int c = in.read();
+            if (c < 0) {
+                break;
+            }
+            b.append((char) c);
+        }
+        return b.toString();
+    }
+
+    private static String readAll(InputStream in) throws Exception {
+        return new String(in.readAllBytes(), StandardCharsets.US_ASCII);
+    }
+
+    /** Many clients INCR the same keys at once; the engine's atomic read-modify-write loses no increment. */
+    @Test
+    void concurrentIncrementsAreExact() throws Exception {
+        int clients = 12;
+        int perClient = 1500;
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread[] threads = new Thread[clients];
+        for (int c = 0; c < clients; c++) {
+            final int id = c;
+            threads[c] = Thread.ofPlatform().start(() -> {
+                try (Jedis j = client()) {
+                    Pipeline p = j.pipelined();
+                    for (int i = 0; i < perClient; i++) {
+                        p.incr("counter:" + ((i + id) % 3));
+                        if (i % 100 == 99) {
+                            p.sync();
+                        }
+                    }
+                    p.sync();
+                } catch (Throwable e) {
+                    failure.compareAndSet(null, e);
+                }
+            });
+        }
+        for (Thread t : threads) {
+            t.join();
+        }
+        assertNull(failure.get(), () -> "client failed: " + failure.get());
+        try (Jedis j = client()) {
+            long total = 0;
+            for (int k = 0; k < 3; k++) {
+                total += Long.parseLong(j.get("counter:" + k));
+            }
+            assertEquals((long) clients * perClient, total);
+        }
+    }
+
+    @Test
+    void binaryValuesRoundTrip() {
+        try (Jedis j = client()) {
+            byte[] key = {0, 1, 2, (byte) 0xFF, '\r', '\n'};
+            byte[] value = new byte[100_000];
+            new java.util.Random(3).nextBytes(value);
+            j.set(key, value);
+            assertArrayEquals(value, j.get(key));
+        }
+    }
+
+    private static final class Arrays {
+        static List<String> asList(String... values) {
+            return java.util.Arrays.asList(values);
+        }
+    }
+}
