@@ -717,7 +717,7 @@ final class Commands {
         if (all || which.equals("keyspace")) {
             b.append("# Keyspace\r\n");
             if (st.keys() > 0) {
-                b.append("db0:keys=").append(st.keys()).append(",expires=0,avg_ttl=0\r\n");
+                b.append("db0:keys=").append(st.keys()).append("\r\n");
             }
         }
         return b.toString();
