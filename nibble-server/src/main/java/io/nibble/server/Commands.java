@@ -46,7 +46,7 @@ final class Commands {
      * @return false when the connection should close after the reply (QUIT)
      */
     boolean execute(Session session, byte[][] args, ByteBuf out) {
-        String name = new String(args[0], StandardCharsets.US_ASCII).toUpperCase(Locale.ROOT);
+        String name = commandName(args[0]);
         stats.commands.incrementAndGet();
         if (!session.authenticated && !name.equals("AUTH") && !name.equals("HELLO") && !name.equals("QUIT")) {
             Reply.error(out, "NOAUTH Authentication required.");
@@ -72,6 +72,24 @@ final class Commands {
             Reply.error(out, "ERR " + e.getMessage());
         }
         return true;
+    }
+
+    /** The upper-case command name; the common ones come from constants, with no allocation. */
+    private static String commandName(byte[] raw) {
+        if (raw.length == 3) {
+            int c0 = raw[0] & 0xDF;
+            int c1 = raw[1] & 0xDF;
+            int c2 = raw[2] & 0xDF;
+            if (c1 == 'E' && c2 == 'T') {
+                if (c0 == 'G') {
+                    return "GET";
+                }
+                if (c0 == 'S') {
+                    return "SET";
+                }
+            }
+        }
+        return new String(raw, StandardCharsets.US_ASCII).toUpperCase(Locale.ROOT);
     }
 
     private static boolean isTransactionControl(String name) {
