@@ -153,7 +153,7 @@ final class Commands {
                 Reply.bulk(out, Long.toString(micros % 1_000_000));
             }
             case "SHUTDOWN" -> {
-                Reply.write(out, Reply.OK);
+                // As Redis: no reply on success, the connection just closes as the server stops.
                 shutdown.run();
                 return false;
             }

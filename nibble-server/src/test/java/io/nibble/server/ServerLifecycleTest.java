@@ -1,0 +1,87 @@
+package io.nibble.server;
+
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.exceptions.JedisConnectionException;
+import redis.clients.jedis.exceptions.JedisDataException;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Configuration, limits and shutdown. */
+class ServerLifecycleTest {
+
+    @Test
+    void flagsOverrideTheConfigFile() throws Exception {
+        Path file = Files.createTempFile("nibble", ".properties");
+        Files.writeString(file, "port=7001\ncapacity=128m\nupdate-mode=append\nmax-clients=7\nthreads=3\n");
+        ServerConfig config = new ServerConfig();
+        CommandLine.ParseResult parsed = new CommandLine(config).parseArgs("--config", file.toString(), "--port",
+                "7002");
+        Set<String> given = new HashSet<>();
+        parsed.matchedOptions().forEach(o -> given.add(o.longestName()));
+        config.applyFile(given);
+        assertEquals(7002, config.port, "the flag wins");
+        assertEquals(128L << 20, config.capacity);
+        assertEquals(io.nibble.UpdateMode.APPEND, config.updateMode);
+        assertEquals(7, config.limits().maxClients());
+        assertEquals(3, config.threads);
+        Files.writeString(file, "colour=blue\n");
+        ServerConfig bad = new ServerConfig();
+        bad.configFile = file;
+        assertThrows(IllegalArgumentException.class, () -> bad.applyFile(Set.of()));
+    }
+
+    @Test
+    void clientsBeyondTheLimitAreRefused() throws Exception {
+        ServerConfig config = new ServerConfig();
+        config.port = 0;
+        config.capacity = 32L << 20;
+        config.threads = 1;
+        config.maxClients = 2;
+        try (NibbleServer server = NibbleServer.start(config);
+             Jedis first = new Jedis("127.0.0.1", server.port());
+             Jedis second = new Jedis("127.0.0.1", server.port());
+             Jedis third = new Jedis("127.0.0.1", server.port())) {
+            assertEquals("PONG", first.ping());
+            assertEquals("PONG", second.ping());
+            Exception e = assertThrows(Exception.class, third::ping);
+            assertTrue(e instanceof JedisDataException || e instanceof JedisConnectionException, e.toString());
+            assertEquals("PONG", first.ping(), "refusing one client leaves the others alone");
+        }
+    }
+
+    @Test
+    void shutdownCommandStopsTheServer() throws Exception {
+        ServerConfig config = new ServerConfig();
+        config.port = 0;
+        config.capacity = 32L << 20;
+        config.threads = 1;
+        NibbleServer server = NibbleServer.start(config);
+        try (Jedis j = new Jedis("127.0.0.1", server.port())) {
+            j.set("k", "v");
+            try {
+                j.shutdown();
+            } catch (JedisConnectionException expected) {
+                // the server closes the connection as it stops
+            }
+        }
+        CompletableFuture.runAsync(() -> {
+            try {
+                server.awaitStop();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }).get(10, TimeUnit.SECONDS);
+        server.close(); // idempotent
+    }
+}
