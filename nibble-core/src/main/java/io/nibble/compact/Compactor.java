@@ -205,16 +205,17 @@ public final class Compactor {
                     continue;
                 }
                 long before = allocator.freeBlocks();
-                boolean complete;
                 running.incrementAndGet();
                 try {
-                    complete = compact(victims, out, cpu);
+                    compact(victims, out, cpu);
                 } finally {
                     running.decrementAndGet();
                 }
                 passes.incrementAndGet();
                 long gained = allocator.freeBlocks() - before;
-                if (!complete && gained <= 0) {
+                if (gained <= 0 && pressure) {
+                    // Relocation took as many blocks as it freed: nearly full segments only shuffle their
+                    // padding. Writers waiting for space must not wait on such passes forever.
                     fruitlessPasses.incrementAndGet();
                 }
                 if (gained < log.segmentBlocks() / 4 && waiters.get() == 0) {
