@@ -280,6 +280,7 @@ final class Store implements AutoCloseable {
         long tag = HashIndex.tag(hash);
         int cpu = cpu();
         int home = nodeOf(cpu);
+        int roomAttempts = 0;
         for (;;) {
             long neededBlocks = 0;
             boolean inserted = false;
@@ -344,6 +345,10 @@ final class Store implements AutoCloseable {
                     index.unlock(a, hash);
                 }
                 if (needRoom) {
+                    if (++roomAttempts > 8) {
+                        fullRejections.incrementAndGet();
+                        throw new NibbleFullException("hash index bucket chain cannot grow");
+                    }
                     index.makeRoom(hash);
                 }
             } finally {

@@ -55,9 +55,21 @@ final class CommandHandler extends ChannelInboundHandlerAdapter {
         ctx.fireChannelInactive();
     }
 
+    /** Replies above this size leave for the socket before the read batch ends, bounding {@link #pending}. */
+    private static final int EARLY_WRITE_BYTES = 64 << 10;
+
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (closing) {
+            return;
+        }
+        // Replies of earlier reads the client has not taken yet: past the limit it is not reading, so stop.
+        var outbound = ctx.channel().unsafe().outboundBuffer();
+        if (outbound != null && outbound.totalPendingWriteBytes() > limits.maxOutputBytes()) {
+            LOG.log(System.Logger.Level.WARNING, "closing client " + session.id + ": more than "
+                    + limits.maxOutputBytes() + " reply bytes unread");
+            closing = true;
+            ctx.close();
             return;
         }
         if (pending == null) {
@@ -65,20 +77,25 @@ final class CommandHandler extends ChannelInboundHandlerAdapter {
         }
         if (!commands.execute(session, (byte[][]) msg, pending)) {
             closing = true;
-            flush(ctx);
-            ctx.close();
+            ByteBuf last = pending;
+            pending = null;
+            // Close only once everything written so far, this reply included, has left.
+            ctx.writeAndFlush(last).addListener(ChannelFutureListener.CLOSE);
+            return;
+        }
+        if (pending.readableBytes() > EARLY_WRITE_BYTES) {
+            ctx.write(pending, ctx.voidPromise());
+            pending = null;
         }
     }
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
-        flush(ctx);
-        if (ctx.channel().unsafe().outboundBuffer() != null
-                && ctx.channel().unsafe().outboundBuffer().totalPendingWriteBytes() > limits.maxOutputBytes()) {
-            LOG.log(System.Logger.Level.WARNING, "closing client " + session.id + ": output buffer over "
-                    + limits.maxOutputBytes() + " bytes");
-            ctx.close();
+        if (pending != null && pending.isReadable()) {
+            ctx.write(pending, ctx.voidPromise());
+            pending = null;
         }
+        ctx.flush();
     }
 
     private void flush(ChannelHandlerContext ctx) {

@@ -167,7 +167,7 @@ final class Commands {
                 if (ttl <= 0) {
                     throw new CommandError("ERR invalid expire time in '" + name.toLowerCase(Locale.ROOT) + "' command");
                 }
-                store.put(a[1], a[3], deadline(name.equals("SETEX") ? ttl * 1000 : ttl));
+                store.put(a[1], a[3], deadline(name.equals("SETEX") ? multiply(ttl, 1000) : ttl));
                 Reply.write(out, Reply.OK);
             }
             case "GETSET" -> {
@@ -230,9 +230,13 @@ final class Commands {
             }
             case "INCR" -> increment(a, 2, out, 1);
             case "DECR" -> increment(a, 2, out, -1);
-            case "INCRBY" -> increment(a, 3, out, parseLong(a.length > 2 ? a[2] : new byte[0]));
+            case "INCRBY" -> {
+                arity(a, 3);
+                increment(a, 3, out, parseLong(a[2]));
+            }
             case "DECRBY" -> {
-                long by = parseLong(a.length > 2 ? a[2] : new byte[0]);
+                arity(a, 3);
+                long by = parseLong(a[2]);
                 if (by == Long.MIN_VALUE) {
                     throw new CommandError("ERR decrement would overflow");
                 }
@@ -281,7 +285,7 @@ final class Commands {
                     switch (name) {
                         case "TTL" -> Reply.integer(out, Math.max(0, (at - System.currentTimeMillis() + 500) / 1000));
                         case "PTTL" -> Reply.integer(out, Math.max(0, at - System.currentTimeMillis()));
-                        case "EXPIRETIME" -> Reply.integer(out, at / 1000);
+                        case "EXPIRETIME" -> Reply.integer(out, (at + 500) / 1000);
                         default -> Reply.integer(out, at);
                     }
                 }
@@ -435,16 +439,15 @@ final class Commands {
 
     private void incrementFloat(byte[][] a, ByteBuf out) {
         arity(a, 3);
-        BigDecimal by = parseDecimal(a[2]);
+        double by = parseDouble(a[2]);
         byte[] result = store.compute(a[1], v -> {
-            BigDecimal n = v == null ? BigDecimal.ZERO : parseDecimal(v);
-            BigDecimal sum = n.add(by);
-            double check = sum.doubleValue();
-            if (Double.isInfinite(check) || Double.isNaN(check)) {
+            double sum = (v == null ? 0 : parseDouble(v)) + by;
+            if (Double.isInfinite(sum) || Double.isNaN(sum)) {
                 throw new CommandError("ERR increment would produce NaN or Infinity");
             }
-            String text = sum.stripTrailingZeros().toPlainString();
-            return text.getBytes(StandardCharsets.US_ASCII);
+            // Shortest decimal that reads back as the same double, without an exponent, as Redis prints it.
+            return new BigDecimal(Double.toString(sum)).stripTrailingZeros().toPlainString()
+                    .getBytes(StandardCharsets.US_ASCII);
         });
         Reply.bulk(out, result);
     }
@@ -557,6 +560,11 @@ final class Commands {
             throw wrongArity(a);
         }
         if (config.requirePass == null) {
+            if (a.length == 3 && text(a[1]).equals("default")) {
+                s.authenticated = true; // the default user has no password: any password is accepted
+                Reply.write(out, Reply.OK);
+                return;
+            }
             throw new CommandError("ERR AUTH <password> called without any password configured for the default "
                     + "user. Are you sure your configuration is correct?");
         }
@@ -587,8 +595,12 @@ final class Commands {
         for (; i < a.length; i++) {
             String option = text(a[i]).toUpperCase(Locale.ROOT);
             if (option.equals("AUTH") && i + 2 < a.length) {
-                auth(s, new byte[][] {"AUTH".getBytes(StandardCharsets.US_ASCII), a[i + 1], a[i + 2]},
-                        io.netty.buffer.Unpooled.buffer());
+                ByteBuf ignored = io.netty.buffer.Unpooled.buffer();
+                try {
+                    auth(s, new byte[][] {"AUTH".getBytes(StandardCharsets.US_ASCII), a[i + 1], a[i + 2]}, ignored);
+                } finally {
+                    ignored.release();
+                }
                 i += 2;
             } else if (option.equals("SETNAME") && i + 1 < a.length) {
                 s.name = text(a[++i]);
@@ -779,7 +791,8 @@ final class Commands {
     }
 
     static long parseLong(byte[] b) {
-        if (b.length == 0 || b.length > 20) {
+        if (b.length == 0 || b.length > 20 || b[0] == '+' || (b[0] == '0' && b.length > 1)
+                || (b[0] == '-' && (b.length == 1 || b[1] == '0'))) {
             throw new CommandError("ERR value is not an integer or out of range");
         }
         try {
@@ -804,9 +817,9 @@ final class Commands {
         }
     }
 
-    private static BigDecimal parseDecimal(byte[] b) {
+    private static double parseDouble(byte[] b) {
         String s = new String(b, StandardCharsets.US_ASCII);
-        if (s.isEmpty() || s.length() > 300 || s.contains(" ")) {
+        if (s.isEmpty() || s.length() > 400 || !s.equals(s.strip())) {
             throw new CommandError("ERR value is not a valid float");
         }
         try {
@@ -814,7 +827,7 @@ final class Commands {
             if (Double.isNaN(d) || Double.isInfinite(d)) {
                 throw new CommandError("ERR value is not a valid float");
             }
-            return new BigDecimal(s);
+            return d;
         } catch (NumberFormatException e) {
             throw new CommandError("ERR value is not a valid float");
         }

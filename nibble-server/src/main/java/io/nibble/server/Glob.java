@@ -4,88 +4,80 @@ package io.nibble.server;
 final class Glob {
     private Glob() { }
 
-    static boolean matches(byte[] pattern, byte[] text) {
-        return match(pattern, 0, text, 0, 0);
-    }
-
-    private static boolean match(byte[] p, int pi, byte[] s, int si, int depth) {
-        if (depth > 1000) {
-            return false; // pathological patterns: refuse rather than recurse without bound
-        }
-        while (pi < p.length) {
-            byte c = p[pi];
-            switch (c) {
-                case '*' -> {
-                    while (pi + 1 < p.length && p[pi + 1] == '*') {
-                        pi++;
-                    }
-                    if (pi + 1 == p.length) {
-                        return true;
-                    }
-                    for (int k = si; k <= s.length; k++) {
-                        if (match(p, pi + 1, s, k, depth + 1)) {
-                            return true;
-                        }
-                    }
-                    return false;
-                }
-                case '?' -> {
-                    if (si >= s.length) {
-                        return false;
-                    }
-                    si++;
+    /**
+     * Iterative matching: on a mismatch it backtracks only to the most recent {@code *}, so the work is bounded by
+     * pattern length times text length whatever the pattern (no exponential backtracking).
+     */
+    static boolean matches(byte[] p, byte[] s) {
+        int pi = 0;
+        int si = 0;
+        int starP = -1;
+        int starS = -1;
+        while (si < s.length) {
+            if (pi < p.length && p[pi] == '*') {
+                while (pi < p.length && p[pi] == '*') {
                     pi++;
                 }
-                case '[' -> {
-                    if (si >= s.length) {
-                        return false;
-                    }
-                    int end = pi + 1;
-                    boolean negate = end < p.length && p[end] == '^';
-                    if (negate) {
-                        end++;
-                    }
-                    boolean found = false;
-                    while (end < p.length && p[end] != ']') {
-                        if (p[end] == '\\' && end + 1 < p.length) {
-                            end++;
-                            found |= p[end] == s[si];
-                        } else if (end + 2 < p.length && p[end + 1] == '-' && p[end + 2] != ']') {
-                            int lo = Math.min(p[end] & 0xFF, p[end + 2] & 0xFF);
-                            int hi = Math.max(p[end] & 0xFF, p[end + 2] & 0xFF);
-                            int x = s[si] & 0xFF;
-                            found |= x >= lo && x <= hi;
-                            end += 2;
-                        } else {
-                            found |= p[end] == s[si];
-                        }
-                        end++;
-                    }
-                    if (found == negate) {
-                        return false;
-                    }
-                    pi = Math.min(end + 1, p.length);
-                    si++;
+                if (pi == p.length) {
+                    return true;
                 }
-                case '\\' -> {
-                    if (pi + 1 < p.length) {
-                        pi++;
-                    }
-                    if (si >= s.length || p[pi] != s[si]) {
-                        return false;
-                    }
-                    pi++;
-                    si++;
-                }
-                default -> {
-                    if (si >= s.length || c != s[si]) {
-                        return false;
-                    }
-                    pi++;
-                    si++;
-                }
+                starP = pi;
+                starS = si;
+                continue;
+            }
+            int next = pi < p.length ? matchOne(p, pi, s[si]) : -1;
+            if (next >= 0) {
+                pi = next;
+                si++;
+            } else if (starP >= 0) {
+                pi = starP;
+                si = ++starS;
+            } else {
+                return false;
             }
         }
-        return si == s.length;
+        while (pi < p.length && p[pi] == '*') {
+            pi++;
+        }
+        return pi == p.length;
+    }
+
+    /** Matches one pattern element at {@code pi} against {@code c}: the index after it, or -1. */
+    private static int matchOne(byte[] p, int pi, byte c) {
+        byte t = p[pi];
+        if (t == '?') {
+            return pi + 1;
+        }
+        if (t == '\\' && pi + 1 < p.length) {
+            return p[pi + 1] == c ? pi + 2 : -1;
+        }
+        if (t != '[') {
+            return t == c ? pi + 1 : -1;
+        }
+        int i = pi + 1;
+        boolean negate = i < p.length && p[i] == '^';
+        if (negate) {
+            i++;
+        }
+        boolean found = false;
+        int x = c & 0xFF;
+        while (i < p.length && p[i] != ']') {
+            if (p[i] == '\\' && i + 1 < p.length) {
+                i++;
+                found |= p[i] == c;
+            } else if (i + 2 < p.length && p[i + 1] == '-' && p[i + 2] != ']') {
+                int lo = Math.min(p[i] & 0xFF, p[i + 2] & 0xFF);
+                int hi = Math.max(p[i] & 0xFF, p[i + 2] & 0xFF);
+                found |= x >= lo && x <= hi;
+                i += 2;
+            } else {
+                found |= p[i] == c;
+            }
+            i++;
+        }
+        if (found == negate) {
+            return -1;
+        }
+        return Math.min(i + 1, p.length);
     }
 }

@@ -59,7 +59,7 @@ public final class NibbleServer implements AutoCloseable {
                     .option(ChannelOption.SO_BACKLOG, 1024)
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
-                            new WriteBufferWaterMark(1 << 20, (int) Math.min(Integer.MAX_VALUE, limits.maxOutputBytes())))
+                            waterMark(limits.maxOutputBytes()))
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
@@ -75,6 +75,12 @@ public final class NibbleServer implements AutoCloseable {
         }
         LOG.log(System.Logger.Level.INFO, "nibble server listening on " + listener.localAddress() + " ("
                 + (epoll ? "epoll" : "nio") + "): " + config);
+    }
+
+    /** Writability flips off at the output limit and back on below half of it (or 1 MiB). */
+    private static WriteBufferWaterMark waterMark(long maxOutputBytes) {
+        int high = (int) Math.min(Integer.MAX_VALUE, maxOutputBytes);
+        return new WriteBufferWaterMark(Math.min(1 << 20, high / 2), high);
     }
 
     /** Starts a server with {@code config}; it runs until {@link #close()} or SHUTDOWN. */
@@ -97,6 +103,17 @@ public final class NibbleServer implements AutoCloseable {
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) {
+            boolean interrupted = false;
+            while (stopped.getCount() > 0) {
+                try {
+                    stopped.await();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
             return;
         }
         try {

@@ -22,6 +22,8 @@ public final class RespDecoder extends ByteToMessageDecoder {
     /** Arguments of the multibulk command being read; null between commands. */
     private byte[][] args;
     private int filled;
+    /** Arguments the multibulk header announced. */
+    private int expected;
     /** Length of the bulk whose header was read and whose bytes have not all arrived yet; -1 when none. */
     private int bulkLength = -1;
     /** Set once a frame was rejected: the connection is closing and later bytes are discarded unread. */
@@ -70,7 +72,9 @@ public final class RespDecoder extends ByteToMessageDecoder {
             if (count <= 0) {
                 return new byte[0][]; // Redis ignores empty and null arrays
             }
-            args = new byte[(int) count][];
+            expected = (int) count;
+            // Grow towards the announced count as arguments arrive: a header alone reserves little.
+            args = new byte[(int) Math.min(count, 1024)][];
             filled = 0;
             bulkLength = -1;
             return continueCommand(in);
@@ -79,7 +83,7 @@ public final class RespDecoder extends ByteToMessageDecoder {
     }
 
     private byte[][] continueCommand(ByteBuf in) {
-        while (filled < args.length) {
+        while (filled < expected) {
             if (bulkLength < 0) {
                 if (!in.isReadable()) {
                     return null;
@@ -107,10 +111,13 @@ public final class RespDecoder extends ByteToMessageDecoder {
             if (in.readByte() != '\r' || in.readByte() != '\n') {
                 throw new RespProtocolException("bulk string not terminated by CRLF");
             }
+            if (filled == args.length) {
+                args = java.util.Arrays.copyOf(args, (int) Math.min(expected, 2L * args.length));
+            }
             args[filled++] = arg;
             bulkLength = -1;
         }
-        byte[][] done = args;
+        byte[][] done = args.length == filled ? args : java.util.Arrays.copyOf(args, filled);
         args = null;
         return done;
     }

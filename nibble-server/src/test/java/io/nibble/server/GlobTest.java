@@ -26,5 +26,17 @@ class GlobTest {
         assertFalse(m("a\\*b", "axb"));
         assertTrue(m("*a*b*c*", "xxaxxbxxcxx"));
         assertFalse(m("*a*b*c*", "xxaxxcxxbxx"));
+        assertTrue(m("a*", "a"));
+        assertTrue(m("**", "anything"));
+        assertFalse(m("a?", "a"));
+    }
+
+    /** Patterns that made recursive matchers backtrack exponentially finish at once. */
+    @org.junit.jupiter.api.Test
+    @org.junit.jupiter.api.Timeout(5)
+    void pathologicalPatternsStayLinear() {
+        String text = "a".repeat(5000);
+        assertFalse(m("*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b", text));
+        assertTrue(m("*a*a*a*a*a*a*a*a*a*a*a*a*a*a*", text));
     }
 }

@@ -60,6 +60,25 @@ class ServerLifecycleTest {
         }
     }
 
+    /** The output limit is about replies a client leaves unread, not about one large reply it is reading. */
+    @Test
+    void aReplyLargerThanTheOutputLimitStillArrives() throws Exception {
+        ServerConfig config = new ServerConfig();
+        config.port = 0;
+        config.capacity = 256L << 20;
+        config.threads = 1;
+        config.maxOutputBuffer = 4L << 20;
+        try (NibbleServer server = NibbleServer.start(config);
+             Jedis j = new Jedis("127.0.0.1", server.port())) {
+            byte[] big = new byte[20 << 20];
+            new java.util.Random(5).nextBytes(big);
+            j.set("big".getBytes(), big);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(big, j.get("big".getBytes()));
+            j.set("f", "1E-999999999");
+            assertEquals(1.0, j.incrByFloat("f", 1.0), "huge exponents are computed as doubles, not expanded");
+        }
+    }
+
     @Test
     void shutdownCommandStopsTheServer() throws Exception {
         ServerConfig config = new ServerConfig();
