@@ -31,11 +31,7 @@ class LettuceTest {
 
     @BeforeAll
     static void start() throws Exception {
-        ServerConfig config = new ServerConfig();
-        config.port = 0;
-        config.capacity = 64L << 20;
-        config.threads = 2;
-        server = NibbleServer.start(config);
+        server = TestServers.start(64L << 20, 2);
         client = RedisClient.create("redis://127.0.0.1:" + server.port());
     }
 

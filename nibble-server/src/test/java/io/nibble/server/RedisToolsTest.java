@@ -30,11 +30,7 @@ class RedisToolsTest {
             System.err.println("SKIPPING RedisToolsTest: redis-cli/redis-benchmark not found; install redis-tools");
         }
         assumeTrue(present, "redis-tools is not installed");
-        ServerConfig config = new ServerConfig();
-        config.port = 0;
-        config.capacity = 256L << 20;
-        config.threads = 2;
-        server = NibbleServer.start(config);
+        server = TestServers.start(256L << 20, 2);
     }
 
     @AfterAll

@@ -40,11 +40,7 @@ class ServerIntegrationTest {
 
     @BeforeAll
     static void start() throws Exception {
-        ServerConfig config = new ServerConfig();
-        config.port = 0;
-        config.capacity = 64L << 20;
-        config.threads = 2;
-        server = NibbleServer.start(config);
+        server = TestServers.start(64L << 20, 2);
     }
 
     @AfterAll
@@ -195,12 +191,7 @@ class ServerIntegrationTest {
 
     @Test
     void authenticationIsRequiredWhenConfigured() throws Exception {
-        ServerConfig config = new ServerConfig();
-        config.port = 0;
-        config.capacity = 64L << 20;
-        config.threads = 1;
-        config.requirePass = "s3cret";
-        try (NibbleServer secured = NibbleServer.start(config);
+        try (NibbleServer secured = TestServers.start(64L << 20, 1, c -> c.requirePass = "s3cret");
              Jedis j = new Jedis("127.0.0.1", secured.port())) {
             JedisDataException denied = assertThrows(JedisDataException.class, () -> j.get("k"));
             assertTrue(denied.getMessage().startsWith("NOAUTH"), denied.getMessage());

@@ -43,12 +43,7 @@ class ServerLifecycleTest {
 
     @Test
     void clientsBeyondTheLimitAreRefused() throws Exception {
-        ServerConfig config = new ServerConfig();
-        config.port = 0;
-        config.capacity = 32L << 20;
-        config.threads = 1;
-        config.maxClients = 2;
-        try (NibbleServer server = NibbleServer.start(config);
+        try (NibbleServer server = TestServers.start(32L << 20, 1, c -> c.maxClients = 2);
              Jedis first = new Jedis("127.0.0.1", server.port());
              Jedis second = new Jedis("127.0.0.1", server.port());
              Jedis third = new Jedis("127.0.0.1", server.port())) {
@@ -63,12 +58,7 @@ class ServerLifecycleTest {
     /** The output limit is about replies a client leaves unread, not about one large reply it is reading. */
     @Test
     void aReplyLargerThanTheOutputLimitStillArrives() throws Exception {
-        ServerConfig config = new ServerConfig();
-        config.port = 0;
-        config.capacity = 256L << 20;
-        config.threads = 1;
-        config.maxOutputBuffer = 4L << 20;
-        try (NibbleServer server = NibbleServer.start(config);
+        try (NibbleServer server = TestServers.start(256L << 20, 1, c -> c.maxOutputBuffer = 4L << 20);
              Jedis j = new Jedis("127.0.0.1", server.port())) {
             byte[] big = new byte[20 << 20];
             new java.util.Random(5).nextBytes(big);
@@ -81,11 +71,7 @@ class ServerLifecycleTest {
 
     @Test
     void shutdownCommandStopsTheServer() throws Exception {
-        ServerConfig config = new ServerConfig();
-        config.port = 0;
-        config.capacity = 32L << 20;
-        config.threads = 1;
-        NibbleServer server = NibbleServer.start(config);
+        NibbleServer server = TestServers.start(32L << 20, 1);
         try (Jedis j = new Jedis("127.0.0.1", server.port())) {
             j.set("k", "v");
             try {
