@@ -272,6 +272,31 @@ public final class Nibble implements AutoCloseable {
     }
 
     /**
+     * Writes all pairs as one step: no reader sees some written and others not (a key given twice takes its last
+     * value).
+     */
+    public void putAll(byte[][] keys, byte[][] values) {
+        store.putAll(requireAll(keys, "keys"), requireAll(values, "values"), false);
+    }
+
+    /**
+     * Writes all pairs as one step only when none of the keys is present (Redis's MSETNX).
+     *
+     * @return true when the pairs were written
+     */
+    public boolean putAllIfAbsent(byte[][] keys, byte[][] values) {
+        return store.putAll(requireAll(keys, "keys"), requireAll(values, "values"), true);
+    }
+
+    private static byte[][] requireAll(byte[][] arrays, String what) {
+        Objects.requireNonNull(arrays, what);
+        for (byte[] a : arrays) {
+            Objects.requireNonNull(a, what);
+        }
+        return arrays;
+    }
+
+    /**
      * Removes every key, expired ones included. Keys written while it runs may survive; each key present
      * throughout is removed.
      *

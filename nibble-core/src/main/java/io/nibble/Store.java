@@ -367,6 +367,131 @@ final class Store implements AutoCloseable {
     }
 
     /**
+     * Writes several keys as one step: no reader sees some of them written and others not, and with
+     * {@code onlyIfNoneExist} nothing is written when any key is present (Redis's MSETNX). The keys' buckets are
+     * locked in {@link HashIndex#compareLockOrder} order, so two such writes cannot deadlock, and the lock holder
+     * never helps a resize or waits for space while holding them.
+     *
+     * @return true when the values were written
+     */
+    boolean putAll(Object[] keys, Object[] values, boolean onlyIfNoneExist) {
+        if (keys.length != values.length) {
+            throw new IllegalArgumentException("keys and values differ in number");
+        }
+        int n = keys.length;
+        long[] hashes = new long[n];
+        for (int i = 0; i < n; i++) {
+            checkKey(keys[i]);
+            checkValue(values[i]);
+            hashes[i] = index.hash(keys[i]);
+        }
+        Integer[] order = new Integer[n];
+        for (int i = 0; i < n; i++) {
+            order[i] = i;
+        }
+        java.util.Arrays.sort(order, (x, y) -> HashIndex.compareLockOrder(hashes[x], hashes[y]));
+        int cpu = cpu();
+        int home = nodeOf(cpu);
+        BucketArray[] arrays = new BucketArray[n];
+        boolean[] shared = new boolean[n];
+        long[] addresses = new long[n];
+        for (int attempt = 0; ; attempt++) {
+            long neededBlocks = 0;
+            long roomFor = 0;
+            boolean needRoom = false;
+            boolean written = false;
+            int slot = epochs.pin(cpu);
+            int locked = 0;
+            try {
+                ensureOpen();
+                for (; locked < n; locked++) {
+                    int i = order[locked];
+                    if (locked > 0) {
+                        // Keys of one bucket are adjacent in lock order: reuse the lock just taken.
+                        int previous = order[locked - 1];
+                        BucketArray held = arrays[previous];
+                        shared[locked] = (hashes[i] >>> 56) == (hashes[previous] >>> 56)
+                                && held.bucketOf(hashes[i]) == held.bucketOf(hashes[previous]);
+                        if (shared[locked]) {
+                            arrays[i] = held;
+                            continue;
+                        }
+                    }
+                    arrays[i] = index.lockWithoutHelping(hashes[i]);
+                }
+                // Later duplicates of a key win, as in MSET.
+                if (onlyIfNoneExist) {
+                    for (int i = 0; i < n; i++) {
+                        long entry = index.slotOf(arrays[i], hashes[i], HashIndex.tag(hashes[i]), keys[i]);
+                        if (entry >= 0) {
+                            long address = index.addressAt(arrays[i], entry);
+                            if (!isExpired(mem.getLong(address), address)) {
+                                return false;
+                            }
+                        }
+                    }
+                }
+                for (int i = 0; i < n; i++) {
+                    addresses[i] = NodeLog.NO_SPACE;
+                    for (int x = 0; x < nodes.length && addresses[i] < 0; x++) {
+                        addresses[i] = nodes[(home + x) % nodes.length].append(cpu, 0, keys[i], values[i], 0);
+                    }
+                    if (addresses[i] < 0) {
+                        neededBlocks = (RecordLayout.MAX_HEADER + Bytes.length(keys[i]) + Bytes.length(values[i]))
+                                / mem.blockSize() + 2; // the records appended so far stay unpublished: dead bytes
+                        break;
+                    }
+                }
+                if (neededBlocks == 0) {
+                    for (int i = 0; i < n; i++) {
+                        long tag = HashIndex.tag(hashes[i]);
+                        long entry = index.slotOf(arrays[i], hashes[i], tag, keys[i]);
+                        if (entry >= 0) {
+                            replaceLocked(arrays[i], entry, tag, addresses[i], index.addressAt(arrays[i], entry));
+                        } else {
+                            mem.putLong(addresses[i] + SEQUENCE_OFFSET, System.nanoTime());
+                            if (!index.insert(arrays[i], hashes[i], tag, addresses[i])) {
+                                // Keys published so far stay: they are whole values; retry the rest later.
+                                needRoom = true;
+                                roomFor = hashes[i];
+                                break;
+                            }
+                            segments.addLive(mem.segmentOf(addresses[i]), footprint(addresses[i]));
+                        }
+                    }
+                    if (!needRoom) {
+                        written = true;
+                    }
+                }
+            } finally {
+                for (int j = locked - 1; j >= 0; j--) {
+                    if (!shared[j]) {
+                        index.unlock(arrays[order[j]], hashes[order[j]]);
+                    }
+                }
+                epochs.unpin(slot);
+            }
+            if (written) {
+                for (long hash : hashes) {
+                    index.maybeGrow(hash);
+                }
+                return true;
+            }
+            if (needRoom) {
+                if (attempt >= 8) {
+                    fullRejections.incrementAndGet();
+                    throw new NibbleFullException("hash index bucket chain cannot grow");
+                }
+                index.makeRoom(roomFor);
+            } else if (!compactors[home].awaitSpace(neededBlocks, fullTimeoutNanos)) {
+                ensureOpen();
+                fullRejections.incrementAndGet();
+                throw new NibbleFullException();
+            }
+        }
+    }
+
+    /**
      * Visits up to {@code count} index buckets from {@code cursor}, passing the keys found to {@code action}.
      * Buckets are visited in increasing order within each subtable; a subtable that grows keeps every key of the
      * unvisited buckets at or above the cursor's position, so a key present for a whole scan is seen at least once

@@ -218,4 +218,71 @@ class AtomicOperationsTest {
             assertTrue(store.stats().indexResizes() > 0, "the index should have grown during the scan");
         }
     }
+
+    /**
+     * Threads race putAllIfAbsent over overlapping random key sets. The successful calls must be disjoint and each
+     * must own all of its keys; a lock-order bug would deadlock (and time out), a broken check would overlap.
+     */
+    @Test
+    @org.junit.jupiter.api.Timeout(60)
+    void putAllIfAbsentIsAllOrNothingUnderContention() throws Exception {
+        try (Nibble store = Nibble.builder().capacity(64L << 20).build()) {
+            int keys = 3000;
+            int threads = 4;
+            java.util.List<int[]> winners = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            Thread[] ts = new Thread[threads];
+            for (int t = 0; t < threads; t++) {
+                final java.util.SplittableRandom random = new java.util.SplittableRandom(t);
+                final int id = t;
+                ts[t] = Thread.ofPlatform().start(() -> {
+                    try {
+                        for (int call = 0; call < 3000; call++) {
+                            int[] pick = new int[1 + random.nextInt(4)];
+                            byte[][] k = new byte[pick.length][];
+                            byte[][] v = new byte[pick.length][];
+                            for (int i = 0; i < pick.length; i++) {
+                                pick[i] = random.nextInt(keys);
+                                k[i] = TestValues.key(pick[i]);
+                                v[i] = ByteBuffer.allocate(8).putInt(id).putInt(call).array();
+                            }
+                            if (store.putAllIfAbsent(k, v)) {
+                                int[] record = new int[pick.length + 2];
+                                record[0] = id;
+                                record[1] = call;
+                                System.arraycopy(pick, 0, record, 2, pick.length);
+                                winners.add(record);
+                            }
+                        }
+                    } catch (Throwable e) {
+                        failure.compareAndSet(null, e);
+                    }
+                });
+            }
+            for (Thread t : ts) {
+                t.join();
+            }
+            assertNull(failure.get(), () -> "failure: " + failure.get());
+            Set<Integer> owned = new HashSet<>();
+            for (int[] w : winners) {
+                Set<Integer> mine = new HashSet<>();
+                for (int i = 2; i < w.length; i++) {
+                    mine.add(w[i]);
+                }
+                for (int key : mine) {
+                    assertTrue(owned.add(key), "key " + key + " written by two successful calls");
+                    ByteBuffer value = ByteBuffer.wrap(store.get(TestValues.key(key)));
+                    assertEquals(w[0], value.getInt(), "key " + key + " holds another call's value");
+                    assertEquals(w[1], value.getInt());
+                }
+            }
+            assertEquals(owned.size(), store.size(), "only successful calls wrote keys");
+            assertTrue(winners.size() > 100);
+            byte[][] pairKeys = {TestValues.key(-1), TestValues.key(-2), TestValues.key(-1)};
+            byte[][] pairValues = {bytes("a"), bytes("b"), bytes("c")};
+            store.putAll(pairKeys, pairValues);
+            assertArrayEquals(bytes("c"), store.get(TestValues.key(-1)), "a key given twice takes its last value");
+            store.verify();
+        }
+    }
 }

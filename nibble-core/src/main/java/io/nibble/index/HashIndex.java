@@ -131,8 +131,16 @@ public final class HashIndex implements AutoCloseable {
         BucketArray a = st.current;
         if (a.successor() != null) {
             helpMigrate(st, a, a.bucketOf(hash), MIGRATE_PER_WRITE);
-            a = st.current;
         }
+        return lockWithoutHelping(hash);
+    }
+
+    /**
+     * Locks the bucket of {@code hash} without helping a resize, for callers that already hold other bucket
+     * locks: helping would lock buckets out of their order.
+     */
+    public BucketArray lockWithoutHelping(long hash) {
+        BucketArray a = subtable(hash).current;
         for (int spins = 0; ; spins++) {
             long b = a.bucketOf(hash);
             long v = a.versionAcquire(b);
@@ -150,6 +158,16 @@ public final class HashIndex implements AutoCloseable {
     public void unlock(BucketArray a, long hash) {
         long b = a.bucketOf(hash);
         a.unlock(b, a.versionAcquire(b) - 1);
+    }
+
+    /**
+     * The order in which a caller must take several bucket locks: by subtable, then by the hash's bits reversed.
+     * A bucket holds the keys that share the hash's low bits, so its keys are contiguous in this order whatever the
+     * array's size, and every thread takes any two buckets in the same order.
+     */
+    public static int compareLockOrder(long hashA, long hashB) {
+        int bySubtable = Integer.compare((int) (hashA >>> (64 - SUBTABLE_BITS)), (int) (hashB >>> (64 - SUBTABLE_BITS)));
+        return bySubtable != 0 ? bySubtable : Long.compareUnsigned(Long.reverse(hashA), Long.reverse(hashB));
     }
 
     /** Under the lock: the entry slot holding {@code key}, or -1. */

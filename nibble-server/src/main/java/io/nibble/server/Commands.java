@@ -186,29 +186,22 @@ final class Commands {
                     Reply.bulkOrNil(out, store.get(a[i]), s.protocol);
                 }
             }
-            case "MSET" -> {
+            case "MSET", "MSETNX" -> {
                 if (a.length < 3 || a.length % 2 == 0) {
                     throw wrongArity(a);
                 }
-                for (int i = 1; i < a.length; i += 2) {
-                    store.put(a[i], a[i + 1]);
+                byte[][] keys = new byte[a.length / 2][];
+                byte[][] values = new byte[a.length / 2][];
+                for (int i = 1, j = 0; i < a.length; i += 2, j++) {
+                    keys[j] = a[i];
+                    values[j] = a[i + 1];
                 }
-                Reply.write(out, Reply.OK);
-            }
-            case "MSETNX" -> {
-                if (a.length < 3 || a.length % 2 == 0) {
-                    throw wrongArity(a);
+                if (name.equals("MSET")) {
+                    store.putAll(keys, values);
+                    Reply.write(out, Reply.OK);
+                } else {
+                    Reply.integer(out, store.putAllIfAbsent(keys, values) ? 1 : 0);
                 }
-                boolean none = true;
-                for (int i = 1; i < a.length && none; i += 2) {
-                    none = !store.contains(a[i]);
-                }
-                if (none) {
-                    for (int i = 1; i < a.length; i += 2) {
-                        store.putIfAbsent(a[i], a[i + 1]);
-                    }
-                }
-                Reply.integer(out, none ? 1 : 0);
             }
             case "APPEND" -> {
                 arity(a, 3);
