@@ -71,7 +71,7 @@ public final class BenchCli {
 
         @Override
         public Integer call() throws Exception {
-            System.out.println("command: nibble bench ycsb " + String.join(" ", rawArgs()));
+            System.out.println("command: nibble bench " + String.join(" ", rawArgs()));
             System.out.println("machine: " + Runtime.getRuntime().availableProcessors() + " cores, "
                     + (Runtime.getRuntime().maxMemory() >> 20) + " MiB max heap, JDK " + Runtime.version() + ", "
                     + System.getProperty("os.name") + " " + System.getProperty("os.arch"));
