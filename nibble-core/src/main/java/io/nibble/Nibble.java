@@ -359,6 +359,7 @@ public final class Nibble implements AutoCloseable {
         int headsPerNode;
         UpdateMode updateMode = UpdateMode.IN_PLACE;
         HeadSelection headSelection = HeadSelection.CPU;
+        boolean epochStriping = true;
         long fullTimeoutNanos = Duration.ofSeconds(10).toNanos();
 
         private Builder() { }
@@ -434,6 +435,16 @@ public final class Nibble implements AutoCloseable {
         }
 
         /**
+         * Whether operations lease epoch slots in their CPU's stripe (the default) or all start at one slot, which
+         * makes every operation share cache lines as a global in-flight counter would. Turn it off only to measure
+         * what striping buys.
+         */
+        public Builder epochStriping(boolean striped) {
+            this.epochStriping = striped;
+            return this;
+        }
+
+        /**
          * Longest a put waits for compaction to free space before it throws {@link NibbleFullException}; it
          * throws sooner when compaction finds nothing to free. Default 10 s.
          */
@@ -494,6 +505,7 @@ public final class Nibble implements AutoCloseable {
             b.headsPerNode = headsPerNode;
             b.updateMode = updateMode;
             b.headSelection = headSelection;
+            b.epochStriping = epochStriping;
             b.fullTimeoutNanos = fullTimeoutNanos;
             return b;
         }

@@ -70,7 +70,7 @@ final class Store implements AutoCloseable {
         try {
             this.mem = new LogMemory(region, blockSize);
             this.segments = new SegmentTable((int) totalBlocks + 16);
-            this.epochs = EpochTable.forMachine();
+            this.epochs = EpochTable.forMachine(config.epochStriping);
             int cpus = Runtime.getRuntime().availableProcessors();
             this.cpuToNode = Numa.cpuToNode(nodeCount, Math.max(cpus, 256));
             this.nodes = new NodeLog[nodeCount];

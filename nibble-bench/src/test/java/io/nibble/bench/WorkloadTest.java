@@ -1,24 +1,24 @@
 package io.nibble.bench;
 
-import io.nibble.UpdateMode;
 import io.nibble.bench.store.ChmKvStore;
 import io.nibble.bench.store.KvStore;
-import io.nibble.bench.store.NibbleKvStore;
-import io.nibble.bench.store.RespKvStore;
+import io.nibble.bench.store.Peer;
+import io.nibble.bench.store.StoreSpec;
+import io.nibble.bench.workload.Churn;
+import io.nibble.bench.workload.Frag;
 import io.nibble.bench.workload.KeyChooser;
+import io.nibble.bench.workload.SizeDistribution;
+import io.nibble.bench.workload.Stamp;
 import io.nibble.bench.workload.Ycsb;
-import io.nibble.server.NibbleServer;
-import io.nibble.server.ServerConfig;
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.SplittableRandom;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class WorkloadTest {
@@ -67,53 +67,93 @@ class WorkloadTest {
 
     @Test
     void mixesHaveTheirReadShare() throws Exception {
-        try (KvStore store = new ChmKvStore(1000)) {
+        try (KvStore store = new ChmKvStore(new StoreSpec(1 << 20, 1000, 16, 16))) {
             byte[][] keys = Ycsb.load(store, 1000, 16, 1);
             Ycsb.Result b = Ycsb.run(store, keys, Ycsb.Mix.B, KeyChooser.uniform(1000), "uniform", 16, 1, 0.2, 3);
             double share = (double) b.reads() / b.operations();
             assertTrue(share > 0.93 && share < 0.97, "B reads " + share);
+            Ycsb.Result a = Ycsb.run(store, keys, Ycsb.Mix.A, KeyChooser.uniform(1000), "uniform", 16, 2, 0.2, 3);
+            double half = (double) a.reads() / a.operations();
+            assertTrue(half > 0.47 && half < 0.53, "A reads " + half);
             Ycsb.Result c = Ycsb.run(store, keys, Ycsb.Mix.C, KeyChooser.uniform(1000), "uniform", 16, 1, 0.1, 3);
             assertEquals(c.operations(), c.reads());
             Ycsb.Result u = Ycsb.run(store, keys, Ycsb.Mix.U, KeyChooser.uniform(1000), "uniform", 16, 1, 0.1, 3);
             assertEquals(0, u.reads());
-            assertEquals(0, b.misses() + c.misses());
+            assertEquals(0, a.misses() + b.misses() + c.misses());
         }
     }
 
-    /** Every adapter, the RESP driver included (against a server started here), runs a short workload. */
     @Test
-    void everyStoreRunsATinyWorkload() throws Exception {
-        ServerConfig config = new ServerConfig();
-        new CommandLine(config).parseArgs("--port", "0", "--capacity", "64m", "--threads", "1");
-        try (NibbleServer server = NibbleServer.start(config)) {
-            KvStore[] stores = {new NibbleKvStore(UpdateMode.IN_PLACE, 64L << 20),
-                new NibbleKvStore(UpdateMode.APPEND, 64L << 20), new ChmKvStore(500),
-                new RespKvStore("127.0.0.1", server.port())};
-            for (KvStore store : stores) {
-                try (store) {
-                    byte[][] keys = Ycsb.load(store, 500, 100, 5);
-                    assertEquals(100, store.get(keys[7]).length, store.name());
-                    assertNull(store.get(Ycsb.key(10_000)), store.name());
-                    store.put(keys[1], new byte[] {1, 2, 3});
-                    assertArrayEquals(new byte[] {1, 2, 3}, store.get(keys[1]), store.name());
-                    Ycsb.Result r = Ycsb.run(store, keys, Ycsb.Mix.A, KeyChooser.zipfian(500, 0.99), "zipfian", 100,
-                            2, 0.2, 9);
-                    assertTrue(r.operations() > 0 && r.misses() == 0, store.name() + ": " + r);
+    void sizeDistributionsParseAndStayInRange() {
+        SizeDistribution fixed = SizeDistribution.parse("fixed:130");
+        SizeDistribution uniform = SizeDistribution.parse("uniform:100-150");
+        SplittableRandom random = new SplittableRandom(3);
+        int seenMin = Integer.MAX_VALUE;
+        int seenMax = 0;
+        for (int i = 0; i < 20_000; i++) {
+            assertEquals(130, fixed.next(random));
+            int s = uniform.next(random);
+            seenMin = Math.min(seenMin, s);
+            seenMax = Math.max(seenMax, s);
+        }
+        assertEquals(100, seenMin);
+        assertEquals(150, seenMax);
+        assertEquals("uniform:100-150", uniform.toString());
+        assertThrows(IllegalArgumentException.class, () -> SizeDistribution.parse("gauss:100"));
+        assertThrows(IllegalArgumentException.class, () -> SizeDistribution.parse("uniform:200-100"));
+    }
+
+    @Test
+    void stampsDetectForeignTruncatedAndMissingValues() {
+        byte[] v = Stamp.value(77, 300);
+        assertTrue(Stamp.check(v, 77, 300));
+        assertFalse(Stamp.check(v, 78, 300));
+        assertFalse(Stamp.check(Arrays.copyOf(v, 299), 77, 300));
+        assertFalse(Stamp.check(null, 77, 300));
+        byte[] corrupt = v.clone();
+        corrupt[299] ^= 1;
+        assertFalse(Stamp.check(corrupt, 77, 300));
+    }
+
+    /** The fragmentation run deletes 90%, refills to the target, and reads every survivor back intact. */
+    @Test
+    void fragReachesItsTargetAndKeepsEverySurvivor() {
+        long target = 4L << 20;
+        try (KvStore store = new ChmKvStore(new StoreSpec(target * 2, 100_000, 100, 2000))) {
+            Frag.Outcome o = new Frag(SizeDistribution.parse("uniform:100-200"),
+                    SizeDistribution.parse("uniform:1000-2000"), target).run(store, 5, text -> { });
+            assertEquals(0, o.refused());
+            assertEquals(0, o.verifyErrors());
+            assertTrue(o.liveBytes() >= target && o.liveBytes() < target + 2100, "live " + o.liveBytes());
+            assertTrue(o.liveObjects() < o.inserted() / 2, "90% of the small objects are gone: " + o);
+        }
+    }
+
+    /** A bounded store that fills up ends the refill with a refused insert, and loses nothing it accepted. */
+    @Test
+    void fragStopsAtTheFirstRefusedInsert() {
+        try (KvStore store = Peer.byName("nibble-append").open(new StoreSpec(16L << 20, 100_000, 1024, 4096))) {
+            Frag.Outcome o = new Frag(SizeDistribution.parse("fixed:1024"), SizeDistribution.parse("fixed:4096"),
+                    64L << 20).run(store, 5, text -> { });
+            assertEquals(1, o.refused());
+            assertEquals(0, o.verifyErrors());
+            assertTrue(o.liveBytes() < 64L << 20);
+        }
+    }
+
+    @Test
+    void churnRunsItsMixAndCleansUp() throws Exception {
+        try (KvStore store = Peer.byName("nibble-inplace").open(new StoreSpec(64L << 20, 50_000, 2300, 4096))) {
+            Churn.Outcome o = new Churn(8L << 20, 40_000, 2).run(store, 9, text -> { });
+            assertEquals(40_000, o.transactions());
+            assertEquals(0, o.verifyErrors());
+            assertEquals(0, o.refused());
+            assertTrue(o.peakLiveBytes() >= 8L << 20);
+            for (int space = 0; space < 2; space++) {
+                for (long id = 0; id < 100; id++) {
+                    assertNull(store.get(Stamp.key(space, id)), "clean-up deletes every file");
                 }
             }
         }
-    }
-
-    @Test
-    void theCommandLineWritesItsTables() throws Exception {
-        Path out = Files.createTempDirectory("ycsb");
-        int code = new CommandLine(new BenchCli()).execute("ycsb", "--stores", "nibble-inplace,chm",
-                "--workloads", "A,C", "--distributions", "uniform", "--records", "2000", "--value-size", "64",
-                "--seconds", "0.2", "--warmup", "0.1", "--trials", "1", "--out", out.toString());
-        assertEquals(0, code);
-        String csv = Files.readString(out.resolve("ycsb.csv"));
-        assertEquals(1 + 4, csv.lines().count(), csv);
-        String md = Files.readString(out.resolve("ycsb.md"));
-        assertTrue(md.contains("| A | uniform |") && md.contains("nibble-inplace / chm"), md);
     }
 }

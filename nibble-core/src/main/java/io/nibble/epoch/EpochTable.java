@@ -30,19 +30,37 @@ public final class EpochTable {
     private final long[] slots;
     private final int slotCount;
     private final int mask;
+    private final boolean striped;
     private final PaddedEpoch epoch = new PaddedEpoch();
 
     /** A table with room for at least {@code minSlots} concurrent operations (rounded up to a power of two). */
     public EpochTable(int minSlots) {
+        this(minSlots, true);
+    }
+
+    /**
+     * A table with room for at least {@code minSlots} concurrent operations.
+     *
+     * @param striped true to start each slot search at the caller's CPU stripe; false to start every search at
+     *                slot 0, so all operations touch the same cache lines as a single shared counter would (an
+     *                ablation of the striping, for benchmarks)
+     */
+    public EpochTable(int minSlots, boolean striped) {
         int n = Integer.highestOneBit(Math.max(16, minSlots) - 1) << 1;
         this.slotCount = n;
         this.mask = n - 1;
         this.slots = new long[n * STRIDE + STRIDE];
+        this.striped = striped;
     }
 
     /** A table sized for this machine: 8 slots per CPU, at least 128. */
     public static EpochTable forMachine() {
-        return new EpochTable(Math.max(128, Runtime.getRuntime().availableProcessors() * 8));
+        return forMachine(true);
+    }
+
+    /** A table sized for this machine, striped or not (see {@link #EpochTable(int, boolean)}). */
+    public static EpochTable forMachine(boolean striped) {
+        return new EpochTable(Math.max(128, Runtime.getRuntime().availableProcessors() * 8), striped);
     }
 
     public int slotCount() {
@@ -56,7 +74,7 @@ public final class EpochTable {
      * @return the leased slot, to be passed to {@link #unpin(int)} in a {@code finally}
      */
     public int pin(int cpu) {
-        int start = (cpu * SLOTS_PER_CPU) & mask;
+        int start = striped ? (cpu * SLOTS_PER_CPU) & mask : 0;
         for (int spins = 0; ; spins++) {
             long e = epoch.value;
             for (int i = 0; i < slotCount; i++) {

@@ -1,6 +1,5 @@
 package io.nibble.bench.store;
 
-import java.util.Arrays;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -8,27 +7,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * copying, as a user of a plain map would.
  */
 public final class ChmKvStore implements KvStore {
-    private final ConcurrentHashMap<Key, byte[]> map;
+    private final ConcurrentHashMap<ByteKey, byte[]> map;
 
-    public ChmKvStore(int expectedKeys) {
-        this.map = new ConcurrentHashMap<>(Math.max(16, expectedKeys * 4 / 3));
-    }
-
-    /** Content equality for byte[] keys, with the hash computed once. */
-    private record Key(byte[] bytes, int hash) {
-        Key(byte[] bytes) {
-            this(bytes, Arrays.hashCode(bytes));
-        }
-
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof Key k && k.hash == hash && Arrays.equals(k.bytes, bytes);
-        }
-
-        @Override
-        public int hashCode() {
-            return hash;
-        }
+    public ChmKvStore(StoreSpec spec) {
+        this.map = new ConcurrentHashMap<>((int) Math.min(1 << 30, Math.max(16, spec.expectedKeys() * 4 / 3)));
     }
 
     @Override
@@ -37,13 +19,19 @@ public final class ChmKvStore implements KvStore {
     }
 
     @Override
-    public void put(byte[] key, byte[] value) {
-        map.put(new Key(key), value);
+    public boolean put(byte[] key, byte[] value) {
+        map.put(new ByteKey(key), value);
+        return true;
     }
 
     @Override
     public byte[] get(byte[] key) {
-        return map.get(new Key(key));
+        return map.get(new ByteKey(key));
+    }
+
+    @Override
+    public boolean delete(byte[] key) {
+        return map.remove(new ByteKey(key)) != null;
     }
 
     @Override

@@ -19,6 +19,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 public final class RespKvStore implements KvStore {
     private static final byte[] SET = "SET".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] GET = "GET".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] DEL = "DEL".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] ONE = {'1'};
 
     private final String host;
     private final int port;
@@ -46,10 +48,18 @@ public final class RespKvStore implements KvStore {
     }
 
     @Override
-    public void put(byte[] key, byte[] value) {
+    public boolean put(byte[] key, byte[] value) {
         Connection c = local.get();
         c.send(SET, key, value);
-        c.readReply();
+        try {
+            c.readReply();
+            return true;
+        } catch (IllegalStateException e) {
+            if (e.getMessage().startsWith("server error: OOM")) {
+                return false; // Redis's reply to a write into a full store
+            }
+            throw e;
+        }
     }
 
     @Override
@@ -57,6 +67,13 @@ public final class RespKvStore implements KvStore {
         Connection c = local.get();
         c.send(GET, key);
         return c.readReply();
+    }
+
+    @Override
+    public boolean delete(byte[] key) {
+        Connection c = local.get();
+        c.send(DEL, key);
+        return java.util.Arrays.equals(c.readReply(), ONE);
     }
 
     @Override
@@ -103,7 +120,10 @@ public final class RespKvStore implements KvStore {
             out.write('\n');
         }
 
-        /** Reads one reply: a bulk string's bytes, null for a null reply, an empty array for simple replies. */
+        /**
+         * Reads one reply: a bulk string's bytes, null for a null reply, the digits of an integer reply, an empty
+         * array for a simple string.
+         */
         byte[] readReply() {
             try {
                 int type = in.read();
@@ -120,8 +140,11 @@ public final class RespKvStore implements KvStore {
                         }
                         return value;
                     }
-                    case '+', ':' -> {
+                    case '+' -> {
                         return new byte[0];
+                    }
+                    case ':' -> {
+                        return line.getBytes(StandardCharsets.US_ASCII);
                     }
                     case '_' -> {
                         return null;

@@ -27,7 +27,7 @@ public final class Ycsb {
 
     /** One run's outcome. */
     public record Result(String store, Mix mix, String distribution, int valueSize, int threads, long operations,
-                         double seconds, long reads, long misses, Histogram latencyNanos) {
+                         double seconds, long reads, long misses, long refused, Histogram latencyNanos) {
         public double opsPerSecond() {
             return operations / seconds;
         }
@@ -41,13 +41,30 @@ public final class Ycsb {
 
     /** Loads {@code records} keys with values of {@code valueSize} bytes. */
     public static byte[][] load(KvStore store, int records, int valueSize, long seed) {
+        return load(store, records, valueSize, seed, fraction -> { });
+    }
+
+    /**
+     * Loads {@code records} keys with values of {@code valueSize} bytes, reporting the fraction done now and
+     * then.
+     *
+     * @throws IllegalStateException when the store refuses a record: a run needs every record present
+     */
+    public static byte[][] load(KvStore store, int records, int valueSize, long seed,
+                                java.util.function.DoubleConsumer progress) {
         byte[][] keys = new byte[records][];
         SplittableRandom random = new SplittableRandom(seed);
         byte[] value = new byte[valueSize];
         for (int i = 0; i < records; i++) {
             keys[i] = key(i);
             random.nextBytes(value);
-            store.put(keys[i], value.clone());
+            if (!store.put(keys[i], value.clone())) {
+                throw new IllegalStateException(store.name() + " is full after " + i + " of " + records
+                        + " records of " + valueSize + " B");
+            }
+            if ((i & 0xFFFF) == 0xFFFF) {
+                progress.accept((double) i / records);
+            }
         }
         return keys;
     }
@@ -57,6 +74,7 @@ public final class Ycsb {
         long[] ops = new long[threads];
         long[] reads = new long[threads];
         long[] misses = new long[threads];
+        long[] refused = new long[threads];
         Histogram[] latencies = new Histogram[threads];
         AtomicReference<Throwable> failure = new AtomicReference<>();
         CountDownLatch start = new CountDownLatch(1);
@@ -77,6 +95,7 @@ public final class Ycsb {
                     long n = 0;
                     long r = 0;
                     long miss = 0;
+                    long full = 0;
                     for (long now = System.nanoTime(); now < end; n++) {
                         byte[] key = keys[(int) chooser.next(random)];
                         if (random.nextDouble() < mix.readFraction) {
@@ -84,8 +103,8 @@ public final class Ycsb {
                             if (store.get(key) == null) {
                                 miss++;
                             }
-                        } else {
-                            store.put(key, values[(int) (n & 15)]);
+                        } else if (!store.put(key, values[(int) (n & 15)])) {
+                            full++;
                         }
                         long after = System.nanoTime();
                         latencies[id].recordValue(Math.max(0, after - now));
@@ -94,6 +113,7 @@ public final class Ycsb {
                     ops[id] = n;
                     reads[id] = r;
                     misses[id] = miss;
+                    refused[id] = full;
                 } catch (Throwable e) {
                     failure.compareAndSet(null, e);
                 }
@@ -112,13 +132,15 @@ public final class Ycsb {
         long total = 0;
         long totalReads = 0;
         long totalMisses = 0;
+        long totalRefused = 0;
         for (int t = 0; t < threads; t++) {
             all.add(latencies[t]);
             total += ops[t];
             totalReads += reads[t];
             totalMisses += misses[t];
+            totalRefused += refused[t];
         }
         return new Result(store.name(), mix, distribution, valueSize, threads, total, elapsed, totalReads,
-                totalMisses, all);
+                totalMisses, totalRefused, all);
     }
 }
