@@ -11,7 +11,7 @@ public final class Stamp {
     private Stamp() { }
 
     public static byte[] key(int space, long id) {
-        return ByteBuffer.allocate(12).putInt(0x6B000000 | space).putLong(id).array();
+        return ByteBuffer.allocate(12).putInt(0x6B000000 | space).putLong(Keys.mix(id)).array();
     }
 
     public static byte[] value(long id, int size) {

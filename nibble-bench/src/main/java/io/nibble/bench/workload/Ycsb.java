@@ -36,7 +36,7 @@ public final class Ycsb {
     private Ycsb() { }
 
     public static byte[] key(long i) {
-        return ByteBuffer.allocate(12).putInt(0x75736572).putLong(i).array(); // "user" + index
+        return ByteBuffer.allocate(12).putInt(0x75736572).putLong(Keys.mix(i)).array(); // "user" + hashed index
     }
 
     /** Loads {@code records} keys with values of {@code valueSize} bytes. */
