@@ -119,8 +119,7 @@ public final class FragCommand extends WorkloadCommand {
         long rss;
         try (KvStore store = peer.open(spec)) {
             o = frag.run(store, 1000L + trial, text -> Fork.progress(peer.name() + " " + part + " " + text));
-            System.gc();
-            rss = Machine.residentBytes();
+            rss = settledResidentBytes();
         }
         return List.of(new Row().put("store", peer.name())
                 .put("pair", part)
@@ -137,6 +136,26 @@ public final class FragCommand extends WorkloadCommand {
                 .put("fill_seconds", o.fillSeconds())
                 .put("delete_seconds", o.deleteSeconds())
                 .put("refill_seconds", o.refillSeconds()));
+    }
+
+    /**
+     * RSS once it stops moving: compaction, allocators and the GC give memory back in the background after the
+     * last insert, so every store gets the same chance to settle (RSS within 0.5% over a second, at most 20 s).
+     */
+    private static long settledResidentBytes() throws InterruptedException {
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        System.gc();
+        long last = Machine.residentBytes();
+        while (System.nanoTime() < deadline) {
+            Thread.sleep(1000);
+            System.gc();
+            long now = Machine.residentBytes();
+            if (Math.abs(now - last) <= last / 200) {
+                return now;
+            }
+            last = now;
+        }
+        return last;
     }
 
     @Override
