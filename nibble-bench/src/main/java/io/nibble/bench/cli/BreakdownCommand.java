@@ -97,12 +97,8 @@ public final class BreakdownCommand extends WorkloadCommand {
             stores.stream().skip(1).forEach(s -> header.add(s + " / " + design));
             Markdown table = new Markdown(header);
             List<String> categories = new ArrayList<>();
-            List<List<Double>> y = new ArrayList<>();
-            List<List<Double>> e = new ArrayList<>();
-            stores.forEach(s -> {
-                y.add(new ArrayList<>());
-                e.add(new ArrayList<>());
-            });
+            List<List<Stats>> byStore = new ArrayList<>();
+            stores.forEach(s -> byStore.add(new ArrayList<>()));
             for (int t : threadCounts()) {
                 categories.add(t + " thread" + (t == 1 ? "" : "s"));
                 List<String> cells = new ArrayList<>(List.of(String.valueOf(t)));
@@ -111,9 +107,8 @@ public final class BreakdownCommand extends WorkloadCommand {
                     Stats st = results.stats("ops_per_second", Map.of("store", stores.get(i), "workload", mix.name(),
                             "threads", String.valueOf(t)));
                     perStore.add(st);
+                    byStore.get(i).add(st);
                     cells.add(st.format("%,.0f"));
-                    y.get(i).add(st.median() / 1e6);
-                    e.get(i).add(st.halfRange() / 1e6);
                 }
                 for (int i = 1; i < stores.size(); i++) {
                     cells.add(YcsbCommand.ratio(perStore.get(i), perStore.getFirst()));
@@ -122,7 +117,7 @@ public final class BreakdownCommand extends WorkloadCommand {
             }
             List<Plot.Series> series = new ArrayList<>();
             for (int i = 0; i < stores.size(); i++) {
-                series.add(new Plot.Series(stores.get(i), y.get(i), e.get(i)));
+                series.add(Plot.Series.of(stores.get(i), byStore.get(i), 1e6));
             }
             String png = "breakdown-" + mix + ".png";
             Plot.bars(out.resolve(png), String.format(Locale.ROOT, "Ablations, YCSB %s uniform, %d B values "

@@ -133,15 +133,9 @@ public final class ChurnCommand extends WorkloadCommand {
             List<Double> x = utilisations.stream().map(Integer::doubleValue).toList();
             List<Plot.Series> series = new ArrayList<>();
             for (String s : stores) {
-                List<Double> y = new ArrayList<>();
-                List<Double> e = new ArrayList<>();
-                for (int u : utilisations) {
-                    Stats st = results.stats("total_seconds", Map.of("store", s, "threads", String.valueOf(t),
-                            "utilisation_pct", String.valueOf(u)));
-                    y.add(st.median());
-                    e.add(st.halfRange());
-                }
-                series.add(new Plot.Series(s, y, e));
+                List<Stats> byFill = utilisations.stream().map(u -> results.stats("total_seconds", Map.of("store", s,
+                        "threads", String.valueOf(t), "utilisation_pct", String.valueOf(u)))).toList();
+                series.add(Plot.Series.of(s, byFill, 1));
             }
             String png = "churn-" + t + "t.png";
             Plot.lines(out.resolve(png), String.format(Locale.ROOT, "Churn, %d thread(s), %,d transactions, %,d MiB "

@@ -177,12 +177,8 @@ public final class FragCommand extends WorkloadCommand {
         List<String> failuresHeader = new ArrayList<>(List.of("P / Q"));
         stores.forEach(s -> failuresHeader.add(s + " refused / errors / s"));
         Markdown outcomes = new Markdown(failuresHeader);
-        List<List<Double>> medians = new ArrayList<>();
-        List<List<Double>> errors = new ArrayList<>();
-        stores.forEach(s -> {
-            medians.add(new ArrayList<>());
-            errors.add(new ArrayList<>());
-        });
+        List<List<Stats>> byStore = new ArrayList<>();
+        stores.forEach(s -> byStore.add(new ArrayList<>()));
         for (String pair : pairs) {
             List<String> r = new ArrayList<>(List.of(pair));
             List<String> n = new ArrayList<>(List.of(pair));
@@ -193,8 +189,7 @@ public final class FragCommand extends WorkloadCommand {
                 r.add(rss.format("%.3f"));
                 Stats netStats = results.stats("net_ratio", where);
                 n.add(netStats.format("%.3f"));
-                medians.get(i).add(netStats.median());
-                errors.get(i).add(netStats.halfRange());
+                byStore.get(i).add(netStats);
                 List<Row> rows = results.select(where);
                 long refused = rows.stream().mapToLong(x -> (long) x.number("refused")).sum();
                 long verify = rows.stream().mapToLong(x -> (long) x.number("verify_errors")).sum();
@@ -208,7 +203,7 @@ public final class FragCommand extends WorkloadCommand {
         }
         List<Plot.Series> series = new ArrayList<>();
         for (int i = 0; i < stores.size(); i++) {
-            series.add(new Plot.Series(stores.get(i), medians.get(i), errors.get(i)));
+            series.add(Plot.Series.of(stores.get(i), byStore.get(i), 1));
         }
         Plot.bars(out.resolve("frag.png"), String.format(Locale.ROOT,
                         "Fragmentation: (RSS - baseline) / live bytes, %,d MiB live (median of %d)", liveBytes >> 20,

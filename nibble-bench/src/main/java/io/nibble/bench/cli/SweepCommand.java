@@ -92,12 +92,8 @@ public final class SweepCommand extends WorkloadCommand {
         stores.forEach(s -> header.add(s + " vs lowest fill"));
         Markdown table = new Markdown(header);
         List<Plot.Series> series = new ArrayList<>();
-        List<List<Double>> y = new ArrayList<>();
-        List<List<Double>> e = new ArrayList<>();
-        for (String s : stores) {
-            y.add(new ArrayList<>());
-            e.add(new ArrayList<>());
-        }
+        List<List<Stats>> byStore = new ArrayList<>();
+        stores.forEach(s -> byStore.add(new ArrayList<>()));
         for (int fill : fills) {
             List<String> cells = new ArrayList<>(List.of(fill + "%"));
             List<String> relative = new ArrayList<>();
@@ -108,14 +104,13 @@ public final class SweepCommand extends WorkloadCommand {
                         String.valueOf(fills.getFirst())));
                 cells.add(st.format("%,.0f"));
                 relative.add(YcsbCommand.ratio(st, base));
-                y.get(i).add(st.median() / 1e6);
-                e.get(i).add(st.halfRange() / 1e6);
+                byStore.get(i).add(st);
             }
             cells.addAll(relative);
             table.row(cells);
         }
         for (int i = 0; i < stores.size(); i++) {
-            series.add(new Plot.Series(stores.get(i), y.get(i), e.get(i)));
+            series.add(Plot.Series.of(stores.get(i), byStore.get(i), 1e6));
         }
         Plot.lines(out.resolve("sweep.png"), String.format(Locale.ROOT, "YCSB-A %s, %d B values, %d threads, by "
                         + "fill of %,d MiB (median of %d)", distribution, valueSize, threads, capacity >> 20, trials),

@@ -98,12 +98,8 @@ public final class YcsbCommand extends WorkloadCommand {
             stores.stream().skip(1).forEach(s -> header.add(first + " / " + s));
             Markdown table = new Markdown(header);
             List<String> categories = new ArrayList<>();
-            List<List<Double>> medians = new ArrayList<>();
-            List<List<Double>> errors = new ArrayList<>();
-            stores.forEach(s -> {
-                medians.add(new ArrayList<>());
-                errors.add(new ArrayList<>());
-            });
+            List<List<Stats>> byStore = new ArrayList<>();
+            stores.forEach(s -> byStore.add(new ArrayList<>()));
             for (Ycsb.Mix mix : workloads) {
                 for (String d : distributions) {
                     categories.add(mix + " " + d);
@@ -113,9 +109,8 @@ public final class YcsbCommand extends WorkloadCommand {
                         Stats s = results.stats("ops_per_second", Map.of("store", stores.get(i), "workload",
                                 mix.name(), "distribution", d, "value_size", String.valueOf(valueSize)));
                         perStore.add(s);
+                        byStore.get(i).add(s);
                         cells.add(s.format("%,.0f"));
-                        medians.get(i).add(s.median() / 1e6);
-                        errors.get(i).add(s.halfRange() / 1e6);
                     }
                     for (int i = 1; i < stores.size(); i++) {
                         cells.add(ratio(perStore.getFirst(), perStore.get(i)));
@@ -127,7 +122,7 @@ public final class YcsbCommand extends WorkloadCommand {
                     records)).append(table).append('\n');
             List<Plot.Series> series = new ArrayList<>();
             for (int i = 0; i < stores.size(); i++) {
-                series.add(new Plot.Series(stores.get(i), medians.get(i), errors.get(i)));
+                series.add(Plot.Series.of(stores.get(i), byStore.get(i), 1e6));
             }
             String png = "ycsb-" + valueSize + "B.png";
             Plot.bars(out.resolve(png), String.format(Locale.ROOT, "YCSB, %d B values, %d threads (median of %d)",

@@ -14,7 +14,13 @@ import java.util.List;
 /** PNG charts of medians with the trial range as error bars. Rendering needs no display (headless AWT). */
 public final class Plot {
     /** One line or bar group: a store's medians over the x values, with half-range error bars. */
-    public record Series(String name, List<Double> y, List<Double> error) { }
+    public record Series(String name, List<Double> y, List<Double> error) {
+        /** Medians and half ranges of {@code stats}, divided by {@code unit} (1e6 for millions). */
+        public static Series of(String name, List<Stats> stats, double unit) {
+            return new Series(name, stats.stream().map(s -> s.median() / unit).toList(),
+                    stats.stream().map(s -> s.halfRange() / unit).toList());
+        }
+    }
 
     static {
         System.setProperty("java.awt.headless", "true");

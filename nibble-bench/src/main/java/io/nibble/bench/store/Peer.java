@@ -43,9 +43,9 @@ public record Peer(String name, boolean onHeap, List<String> jvmFlags, Function<
         return switch (base) {
             case "chm" -> new Peer(name, true, List.of(), ChmKvStore::new);
             case "caffeine" -> new Peer(name, true, List.of(), CaffeineKvStore::new);
-            case "chronicle" -> new Peer(name, false, CHRONICLE_FLAGS, ChronicleKvStore::new);
+            case "chronicle" -> new Peer(name, false, CHRONICLE_FLAGS, ChronicleKvStore::open);
             case "ohc" -> new Peer(name, false, List.of(), OhcKvStore::new);
-            case "mapdb" -> new Peer(name, false, List.of(), MapDbKvStore::new);
+            case "mapdb" -> new Peer(name, false, List.of(), MapDbKvStore::open);
             default -> throw new IllegalArgumentException("unknown store '" + name + "'; known: "
                     + String.join(", ", NAMES) + ", nibble-*+one-head|random-head|shared-epoch, resp:HOST:PORT");
         };

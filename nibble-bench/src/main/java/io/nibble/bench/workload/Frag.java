@@ -20,7 +20,10 @@ public final class Frag {
     private final SizeDistribution first;
     private final SizeDistribution second;
     private final long targetBytes;
+    /** Size of every object ever inserted, by id; -1 once deleted. */
     private final int[] sizes;
+    private int next;
+    private long live;
 
     /** Sizes every array up front, so the harness allocates nothing that grows during the run. */
     public Frag(SizeDistribution first, SizeDistribution second, long targetBytes) {
@@ -35,24 +38,14 @@ public final class Frag {
         this.sizes = new int[(int) most];
     }
 
+    /** Runs the benchmark once; an instance holds one run's state. */
     public Outcome run(KvStore store, long seed, Consumer<String> progress) {
-        SplittableRandom random = new SplittableRandom(seed);
-        long live = 0;
-        int next = 0;
-        long refused = 0;
-        long t0 = System.nanoTime();
-        while (live < targetBytes) {
-            int size = first.next(random);
-            if (!store.put(Stamp.key(0, next), Stamp.value(next, size))) {
-                refused++;
-                break;
-            }
-            sizes[next++] = size;
-            live += size + KEY_BYTES;
-            if ((next & 0x3FFFF) == 0) {
-                progress.accept(String.format(java.util.Locale.ROOT, "fill %.0f%%", 100.0 * live / targetBytes));
-            }
+        if (next != 0) {
+            throw new IllegalStateException("a Frag instance runs once");
         }
+        SplittableRandom random = new SplittableRandom(seed);
+        long t0 = System.nanoTime();
+        boolean refused = !insertUntilTarget(store, first, random, "fill", progress);
         int firstCount = next;
         long t1 = System.nanoTime();
         // Delete 90% at random: a partial Fisher-Yates shuffle of the ids picks them without repeats.
@@ -74,17 +67,8 @@ public final class Frag {
         }
         long t2 = System.nanoTime();
         progress.accept("deleted 90%, refilling");
-        while (live < targetBytes && refused == 0) {
-            int size = second.next(random);
-            if (!store.put(Stamp.key(0, next), Stamp.value(next, size))) {
-                refused++;
-                break;
-            }
-            sizes[next++] = size;
-            live += size + KEY_BYTES;
-            if ((next & 0x3FFFF) == 0) {
-                progress.accept(String.format(java.util.Locale.ROOT, "refill %.0f%%", 100.0 * live / targetBytes));
-            }
+        if (!refused) {
+            refused = !insertUntilTarget(store, second, random, "refill", progress);
         }
         long t3 = System.nanoTime();
         long errors = 0;
@@ -98,7 +82,24 @@ public final class Frag {
                 errors += Stamp.check(value, id, sizes[id]) ? 0 : 1;
             }
         }
-        return new Outcome(live, objects, next, refused, errors, (t1 - t0) / 1e9, (t2 - t1) / 1e9,
+        return new Outcome(live, objects, next, refused ? 1 : 0, errors, (t1 - t0) / 1e9, (t2 - t1) / 1e9,
                 (t3 - t2) / 1e9);
+    }
+
+    /** Inserts objects of the given sizes until the target is live; false when the store refused one. */
+    private boolean insertUntilTarget(KvStore store, SizeDistribution distribution, SplittableRandom random,
+                                      String phase, Consumer<String> progress) {
+        while (live < targetBytes) {
+            int size = distribution.next(random);
+            if (!store.put(Stamp.key(0, next), Stamp.value(next, size))) {
+                return false;
+            }
+            sizes[next++] = size;
+            live += size + KEY_BYTES;
+            if ((next & 0x3FFFF) == 0) {
+                progress.accept(String.format(java.util.Locale.ROOT, "%s %.0f%%", phase, 100.0 * live / targetBytes));
+            }
+        }
+        return true;
     }
 }
