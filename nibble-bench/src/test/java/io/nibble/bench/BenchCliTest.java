@@ -47,7 +47,15 @@ class BenchCliTest {
                 String.valueOf(32L << 20));
         List<String> rows = csv(out, "frag");
         assertEquals(3, rows.size(), rows.toString());
-        assertTrue(rows.getFirst().contains("rss_ratio") && rows.get(1).contains(",0,"), rows.toString());
+        List<String> header = List.of(rows.getFirst().split(","));
+        for (String row : rows.subList(1, rows.size())) {
+            String[] cells = row.split(",");
+            assertEquals("0", cells[header.indexOf("refused")], row);
+            assertEquals("0", cells[header.indexOf("verify_errors")], row);
+            assertEquals("true", cells[header.indexOf("reached_target")], row);
+            // The whole process holds at least the live data it verified.
+            assertTrue(Double.parseDouble(cells[header.indexOf("rss_ratio")]) > 1, row);
+        }
         assertTrue(Files.size(out.resolve("frag.png")) > 1000);
     }
 

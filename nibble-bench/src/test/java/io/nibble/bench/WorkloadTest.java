@@ -67,7 +67,7 @@ class WorkloadTest {
 
     @Test
     void mixesHaveTheirReadShare() throws Exception {
-        try (KvStore store = new ChmKvStore(new StoreSpec(1 << 20, 1000, 16, 16))) {
+        try (KvStore store = ChmKvStore.concurrentHashMap(new StoreSpec(1 << 20, 1000, 16, 16))) {
             byte[][] keys = Ycsb.load(store, 1000, 16, 1);
             Ycsb.Result b = Ycsb.run(store, keys, Ycsb.Mix.B, KeyChooser.uniform(1000), "uniform", 16, 1, 0.2, 3);
             double share = (double) b.reads() / b.operations();
@@ -119,7 +119,7 @@ class WorkloadTest {
     @Test
     void fragReachesItsTargetAndKeepsEverySurvivor() {
         long target = 4L << 20;
-        try (KvStore store = new ChmKvStore(new StoreSpec(target * 2, 100_000, 100, 2000))) {
+        try (KvStore store = ChmKvStore.concurrentHashMap(new StoreSpec(target * 2, 100_000, 100, 2000))) {
             Frag.Outcome o = new Frag(SizeDistribution.parse("uniform:100-200"),
                     SizeDistribution.parse("uniform:1000-2000"), target).run(store, 5, text -> { });
             assertEquals(0, o.refused());

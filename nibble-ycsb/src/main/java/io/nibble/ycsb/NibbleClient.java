@@ -3,6 +3,7 @@ package io.nibble.ycsb;
 import io.nibble.Nibble;
 import io.nibble.NibbleFullException;
 import io.nibble.UpdateMode;
+import io.nibble.demo.Sizes;
 import site.ycsb.ByteArrayByteIterator;
 import site.ycsb.ByteIterator;
 import site.ycsb.DB;
@@ -79,20 +80,10 @@ public final class NibbleClient extends DB {
     }
 
     static long parseBytes(String text) {
-        String t = text.trim().toLowerCase(Locale.ROOT);
-        long unit = switch (t.isEmpty() ? ' ' : t.charAt(t.length() - 1)) {
-            case 'k' -> 1L << 10;
-            case 'm' -> 1L << 20;
-            case 'g' -> 1L << 30;
-            case 't' -> 1L << 40;
-            default -> 1;
-        };
-        String digits = unit == 1 ? t : t.substring(0, t.length() - 1);
         try {
-            return Math.multiplyExact(Long.parseLong(digits), unit);
-        } catch (NumberFormatException | ArithmeticException e) {
-            throw new IllegalArgumentException(CAPACITY + " must be bytes or a number with k, m, g or t: '" + text
-                    + "'");
+            return Sizes.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(CAPACITY + ": " + e.getMessage(), e);
         }
     }
 

@@ -76,7 +76,7 @@ public final class BreakdownCommand extends WorkloadCommand {
     @Override
     protected List<Row> measure(Peer peer, String part, int trial) throws Exception {
         int t = Integer.parseInt(part.substring(0, part.length() - 1));
-        long capacity = Math.max(256L << 20, Long.highestOneBit((long) records * (valueSize + 64) * 4 - 1) << 1);
+        long capacity = YcsbRuns.capacityFor(records, valueSize);
         List<YcsbRuns.Cell> cells = workloads.stream().map(m -> new YcsbRuns.Cell(m, "uniform")).toList();
         return YcsbRuns.run(peer, new StoreSpec(capacity, records, valueSize, valueSize), records, valueSize, cells,
                 t, seconds, warmup, trial, Map.of());

@@ -71,8 +71,7 @@ public final class YcsbCommand extends WorkloadCommand {
     @Override
     protected List<Row> measure(Peer peer, String part, int trial) throws Exception {
         int valueSize = Integer.parseInt(part.substring(0, part.length() - 1));
-        long footprint = (long) records * (valueSize + 64);
-        long capacity = Math.max(256L << 20, Long.highestOneBit(footprint * 4 - 1) << 1);
+        long capacity = YcsbRuns.capacityFor(records, valueSize);
         List<YcsbRuns.Cell> cells = new ArrayList<>();
         for (Ycsb.Mix mix : workloads) {
             for (String d : distributions) {

@@ -62,6 +62,12 @@ final class YcsbRuns {
         return rows;
     }
 
+    /** Room for four times the loaded data, at least 256 MiB, so compaction never constrains a YCSB run. */
+    static long capacityFor(int records, int valueSize) {
+        long footprint = (long) records * (valueSize + 64);
+        return Math.max(256L << 20, Long.highestOneBit(footprint * 4 - 1) << 1);
+    }
+
     static KeyChooser chooser(String distribution, int records) {
         return switch (distribution) {
             case "uniform" -> KeyChooser.uniform(records);

@@ -1,21 +1,39 @@
 package io.nibble.bench.store;
 
+import com.github.benmanes.caffeine.cache.Caffeine;
+
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
 
 /**
- * ConcurrentHashMap on the heap with a byte-array key wrapper. It stores and returns the caller's arrays without
- * copying, as a user of a plain map would.
+ * An on-heap map with a byte-array key wrapper: ConcurrentHashMap, or an unbounded Caffeine cache through its map
+ * view. It stores and returns the caller's arrays without copying, as a user of a plain map would.
  */
 public final class ChmKvStore implements KvStore {
-    private final ConcurrentHashMap<ByteKey, byte[]> map;
+    private final String name;
+    private final ConcurrentMap<ByteKey, byte[]> map;
 
-    public ChmKvStore(StoreSpec spec) {
-        this.map = new ConcurrentHashMap<>((int) Math.min(1 << 30, Math.max(16, spec.expectedKeys() * 4 / 3)));
+    private ChmKvStore(String name, ConcurrentMap<ByteKey, byte[]> map) {
+        this.name = name;
+        this.map = map;
+    }
+
+    public static ChmKvStore concurrentHashMap(StoreSpec spec) {
+        return new ChmKvStore("chm", new ConcurrentHashMap<>(initialCapacity(spec) * 4 / 3));
+    }
+
+    public static ChmKvStore caffeine(StoreSpec spec) {
+        return new ChmKvStore("caffeine", Caffeine.newBuilder().initialCapacity(initialCapacity(spec))
+                .<ByteKey, byte[]>build().asMap());
+    }
+
+    private static int initialCapacity(StoreSpec spec) {
+        return (int) Math.min(1 << 29, Math.max(16, spec.expectedKeys()));
     }
 
     @Override
     public String name() {
-        return "chm";
+        return name;
     }
 
     @Override

@@ -41,8 +41,8 @@ public record Peer(String name, boolean onHeap, List<String> jvmFlags, Function<
             return new Peer(name, false, List.of(), spec -> new RespKvStore(parts[1], port));
         }
         return switch (base) {
-            case "chm" -> new Peer(name, true, List.of(), ChmKvStore::new);
-            case "caffeine" -> new Peer(name, true, List.of(), CaffeineKvStore::new);
+            case "chm" -> new Peer(name, true, List.of(), ChmKvStore::concurrentHashMap);
+            case "caffeine" -> new Peer(name, true, List.of(), ChmKvStore::caffeine);
             case "chronicle" -> new Peer(name, false, CHRONICLE_FLAGS, ChronicleKvStore::open);
             case "ohc" -> new Peer(name, false, List.of(), OhcKvStore::new);
             case "mapdb" -> new Peer(name, false, List.of(), MapDbKvStore::open);
