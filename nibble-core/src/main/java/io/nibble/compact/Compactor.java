@@ -66,6 +66,11 @@ public final class Compactor {
     private final AtomicLong compactedSegments = new AtomicLong();
     private final AtomicLong relocatedBytes = new AtomicLong();
     private final AtomicLong freedSegments = new AtomicLong();
+    /**
+     * Blocks this node's compaction has given back. Passes judge their yield by it rather than by the allocator's
+     * free count, which concurrent writers drain while a pass runs.
+     */
+    private final AtomicLong freedBlocks = new AtomicLong();
     private volatile boolean stopping;
     /** Passes running right now on this node's workers; their victims will free blocks soon. */
     private final AtomicInteger running = new AtomicInteger();
@@ -186,7 +191,7 @@ public final class Compactor {
                     epochs.unpin(slot);
                 }
                 boolean pressure = waiters.get() > 0 || allocator.availableBlocks() < lowWaterBlocks;
-                long passStart = allocator.freeBlocks();
+                long freedAtStart = freedBlocks.get();
                 boolean[] awaitingGrace = {false};
                 int[] victims = plan(pressure, awaitingGrace);
                 if (victims.length == 0) {
@@ -198,13 +203,13 @@ public final class Compactor {
                         continue; // open segments held the garbage; they are candidates after their grace
                     }
                     if (pressure && !awaitingGrace[0] && running.get() == 0
-                            && allocator.freeBlocks() <= passStart) {
+                            && freedBlocks.get() == freedAtStart) {
                         fruitlessPasses.incrementAndGet(); // nothing to clean, nothing in flight, nothing freed
                     }
                     LockSupport.parkNanos(pressure ? 1_000_000 : 10_000_000);
                     continue;
                 }
-                long before = allocator.freeBlocks();
+                long relocatedAtStart = relocatedBytes.get();
                 running.incrementAndGet();
                 try {
                     compact(victims, out, cpu);
@@ -212,7 +217,8 @@ public final class Compactor {
                     running.decrementAndGet();
                 }
                 passes.incrementAndGet();
-                long gained = allocator.freeBlocks() - before;
+                long consumed = Math.ceilDiv(relocatedBytes.get() - relocatedAtStart, mem.blockSize());
+                long gained = freedBlocks.get() - freedAtStart - consumed;
                 if (gained <= 0 && pressure) {
                     // Relocation took as many blocks as it freed: nearly full segments only shuffle their
                     // padding. Writers waiting for space must not wait on such passes forever.
@@ -363,6 +369,7 @@ public final class Compactor {
             }
         }
         for (int id : retired) {
+            freedBlocks.addAndGet(segments.blocks(id));
             log.free(id);
             freedSegments.incrementAndGet();
             compactedSegments.incrementAndGet();
@@ -375,6 +382,7 @@ public final class Compactor {
             for (var it = pendingFree.iterator(); it.hasNext(); ) {
                 long[] p = it.next();
                 if (epochs.isSafe(p[1])) {
+                    freedBlocks.addAndGet(segments.blocks((int) p[0]));
                     log.free((int) p[0]);
                     freedSegments.incrementAndGet();
                     compactedSegments.incrementAndGet();
