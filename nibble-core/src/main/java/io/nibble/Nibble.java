@@ -90,6 +90,19 @@ public final class Nibble implements AutoCloseable {
         return store.get(key, into);
     }
 
+    /**
+     * Copies the value of {@code key} into {@code into}, with no allocation: a server can read a value straight into
+     * its network buffer.
+     *
+     * @return the value's length, or -1 when absent; {@code min(length, into.byteSize())} bytes were copied, so a
+     *         length above {@code into.byteSize()} means the copy was cut short and should be retried larger
+     */
+    public long get(byte[] key, MemorySegment into) {
+        Objects.requireNonNull(key, "key");
+        Objects.requireNonNull(into, "into");
+        return store.get((Object) key, into);
+    }
+
     public boolean delete(MemorySegment key) {
         Objects.requireNonNull(key, "key");
         return store.delete(key);

@@ -4,6 +4,8 @@ import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
 import java.time.Duration;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -33,7 +35,9 @@ class BadInputTest {
             assertThrows(NullPointerException.class, () -> store.contains((byte[]) null));
             assertThrows(NullPointerException.class, () -> store.put((MemorySegment) null, s));
             assertThrows(NullPointerException.class, () -> store.put(s, (MemorySegment) null));
-            assertThrows(NullPointerException.class, () -> store.get(null, s));
+            assertThrows(NullPointerException.class, () -> store.get((MemorySegment) null, s));
+            assertThrows(NullPointerException.class, () -> store.get((byte[]) null, s));
+            assertThrows(NullPointerException.class, () -> store.get(k, (MemorySegment) null));
             assertThrows(NullPointerException.class, () -> store.get(s, null));
             assertThrows(NullPointerException.class, () -> store.delete((MemorySegment) null));
             assertThrows(NullPointerException.class, () -> store.contains((MemorySegment) null));
@@ -64,6 +68,26 @@ class BadInputTest {
             store.put(key, largest);
             assertArrayEquals(largest, store.get(key));
             store.verify();
+        }
+    }
+
+    @Test
+    void aShortDestinationGetsAPrefixAndTheFullLengthNeverAnOverflow() {
+        try (Nibble store = small(); Arena arena = Arena.ofConfined()) {
+            byte[] key = TestValues.key(3);
+            byte[] value = new byte[300];
+            for (int i = 0; i < value.length; i++) {
+                value[i] = (byte) (i * 7);
+            }
+            store.put(key, value);
+            MemorySegment whole = arena.allocate(400).fill((byte) -1);
+            MemorySegment shortOne = whole.asSlice(0, 100);
+            assertEquals(300, store.get(key, shortOne), "the full length tells the caller to retry larger");
+            assertArrayEquals(Arrays.copyOf(value, 100), shortOne.toArray(ValueLayout.JAVA_BYTE));
+            assertEquals(-1, whole.get(ValueLayout.JAVA_BYTE, 100), "nothing past the window");
+            assertEquals(300, store.get(key, whole));
+            assertArrayEquals(value, whole.asSlice(0, 300).toArray(ValueLayout.JAVA_BYTE));
+            assertEquals(-1, store.get(TestValues.key(4), whole), "absent");
         }
     }
 

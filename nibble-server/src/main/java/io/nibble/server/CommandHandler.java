@@ -24,12 +24,24 @@ final class CommandHandler extends ChannelInboundHandlerAdapter {
     private final Session session;
     private ByteBuf pending;
     private boolean closing;
+    /** Replies were written in this read batch and not flushed yet. */
+    private boolean unflushed;
+    /** True while this connection waits in its loop's {@link FlushBatch}. */
+    private boolean flushQueued;
+    private ChannelHandlerContext context;
+    /** Capacity for the next read's reply buffer: the size of the last batch, so pipelined replies rarely grow it. */
+    private int replyBytesHint = 512;
 
     CommandHandler(Commands commands, Commands.ServerStats stats, RespLimits limits, boolean needsAuth) {
         this.commands = commands;
         this.stats = stats;
         this.limits = limits;
         this.session = new Session(IDS.incrementAndGet(), !needsAuth);
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        context = ctx;
     }
 
     @Override
@@ -73,7 +85,7 @@ final class CommandHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         if (pending == null) {
-            pending = ctx.alloc().ioBuffer(512);
+            pending = ctx.alloc().ioBuffer(replyBytesHint);
         }
         if (!commands.execute(session, (byte[][]) msg, pending)) {
             closing = true;
@@ -86,16 +98,32 @@ final class CommandHandler extends ChannelInboundHandlerAdapter {
         if (pending.readableBytes() > EARLY_WRITE_BYTES) {
             ctx.write(pending, ctx.voidPromise());
             pending = null;
+            unflushed = true;
         }
     }
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
         if (pending != null && pending.isReadable()) {
+            // Pipelined replies of one read arrive in batches of similar size: start the next buffer that large.
+            replyBytesHint = Math.clamp(pending.readableBytes(), 512, EARLY_WRITE_BYTES);
             ctx.write(pending, ctx.voidPromise());
             pending = null;
+            unflushed = true;
         }
-        ctx.flush();
+        if (unflushed) {
+            unflushed = false;
+            if (!flushQueued) {
+                flushQueued = true;
+                FlushBatch.defer(ctx, this);
+            }
+        }
+    }
+
+    /** Sends the replies written since the last flush; run by {@link FlushBatch} on this connection's loop. */
+    void flushDeferred() {
+        flushQueued = false;
+        context.flush();
     }
 
     private void flush(ChannelHandlerContext ctx) {

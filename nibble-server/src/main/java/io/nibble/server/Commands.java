@@ -47,7 +47,7 @@ final class Commands {
      */
     boolean execute(Session session, byte[][] args, ByteBuf out) {
         String name = commandName(args[0]);
-        stats.commands.incrementAndGet();
+        stats.commands.increment();
         if (!session.authenticated && !name.equals("AUTH") && !name.equals("HELLO") && !name.equals("QUIT")) {
             Reply.error(out, "NOAUTH Authentication required.");
             return true;
@@ -107,7 +107,10 @@ final class Commands {
         switch (name) {
             case "GET" -> {
                 arity(a, 2);
-                Reply.bulkOrNil(out, store.get(a[1]), s.protocol);
+                long length = Reply.bulkFromStore(out, store, a[1], s.lastValueLength, s.protocol);
+                if (length >= 0) {
+                    s.lastValueLength = (int) length;
+                }
             }
             case "SET" -> set(s, a, out);
             case "PING" -> {
@@ -732,7 +735,7 @@ final class Commands {
         }
         if (all || which.equals("stats")) {
             b.append("# Stats\r\ntotal_connections_received:").append(stats.connectionsReceived.get())
-                    .append("\r\ntotal_commands_processed:").append(stats.commands.get())
+                    .append("\r\ntotal_commands_processed:").append(stats.commands.sum())
                     .append("\r\nrejected_connections:").append(stats.rejectedConnections.get())
                     .append("\r\nprotocol_errors:").append(stats.protocolErrors.get())
                     .append("\r\nnibble_full_rejections:").append(st.fullRejections()).append("\r\n\r\n");
@@ -845,7 +848,8 @@ final class Commands {
     /** Counters INFO reports. */
     static final class ServerStats {
         final long startMillis = System.currentTimeMillis();
-        final AtomicLong commands = new AtomicLong();
+        /** Counted by every I/O thread on every command: striped, so the threads do not share one cache line. */
+        final java.util.concurrent.atomic.LongAdder commands = new java.util.concurrent.atomic.LongAdder();
         final AtomicLong connectionsReceived = new AtomicLong();
         final AtomicLong rejectedConnections = new AtomicLong();
         final AtomicLong protocolErrors = new AtomicLong();

@@ -3,6 +3,9 @@ package io.nibble.server;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 
+import io.nibble.Nibble;
+
+import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -75,6 +78,63 @@ final class Reply {
     /** The null reply: {@code $-1} in RESP2, {@code _} in RESP3. */
     static void nil(ByteBuf out, int protocol) {
         write(out, protocol >= 3 ? NULL_RESP3 : NULL_BULK);
+    }
+
+    /** Bytes of the header {@code $<length>\r\n}. */
+    static int bulkHeaderLength(long length) {
+        return 3 + digits(length);
+    }
+
+    private static int digits(long n) {
+        int d = 1;
+        while (n >= 10) {
+            n /= 10;
+            d++;
+        }
+        return d;
+    }
+
+    /**
+     * The value of {@code key} as a bulk reply, or the null reply, copied from the store straight into {@code out}
+     * with no intermediate array. {@code expected} is the length to plan room for (the caller's last value length);
+     * the value is read after a header sized for it and moved when its real length needs a different header.
+     *
+     * @return the value's length, or -1 when absent
+     */
+    static long bulkFromStore(ByteBuf out, Nibble store, byte[] key, int expected, int protocol) {
+        if (out.nioBufferCount() != 1) { // a view of several buffers: the window would be a copy
+            byte[] value = store.get(key);
+            bulkOrNil(out, value, protocol);
+            return value == null ? -1 : value.length;
+        }
+        int start = out.writerIndex();
+        int guess = Math.max(expected, 0);
+        for (;;) {
+            int header = bulkHeaderLength(guess);
+            out.ensureWritable(header + guess + CRLF.length);
+            int room = out.capacity() - start - header - CRLF.length;
+            MemorySegment window = MemorySegment.ofBuffer(
+                    out.nioBuffer(start, header + room));
+            long length = store.get(key, window.asSlice(header, room));
+            if (length < 0) {
+                nil(out, protocol);
+                return -1;
+            }
+            if (length > room) {
+                guess = (int) length; // grown since the guess: retry with room for it
+                continue;
+            }
+            int actual = bulkHeaderLength(length);
+            if (actual != header) {
+                MemorySegment.copy(window, header, window, actual, length);
+            }
+            out.writeByte('$');
+            number(out, length);
+            out.writeBytes(CRLF);
+            out.writerIndex(start + actual + (int) length);
+            out.writeBytes(CRLF);
+            return length;
+        }
     }
 
     /** A value or the null reply. */

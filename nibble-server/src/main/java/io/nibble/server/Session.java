@@ -13,6 +13,8 @@ final class Session {
     List<byte[][]> queued;
     /** A command inside MULTI failed to queue: EXEC must abort. */
     boolean transactionFailed;
+    /** Length of the last value this connection read: the room GET plans for in the reply buffer. */
+    int lastValueLength = 64;
 
     Session(long id, boolean authenticated) {
         this.id = id;

@@ -282,6 +282,48 @@ class ServerIntegrationTest {
         }
     }
 
+    /**
+     * GET reads values straight into the reply buffer, planning room from the connection's previous value: values
+     * whose length needs a header of another width, values far larger than the last one, absent keys, and many
+     * replies pipelined into one buffer must all arrive whole and in order.
+     */
+    @Test
+    void getRepliesOfEverySizeArriveWholeWhenPipelined() {
+        int[] sizes = {0, 1, 9, 10, 99, 100, 999, 1000, 1024, 65_535, 65_536, 70_000, 250_000, 3, 1024, 0};
+        java.util.Random random = new java.util.Random(11);
+        try (Jedis j = client()) {
+            List<byte[]> values = new ArrayList<>();
+            for (int i = 0; i < sizes.length; i++) {
+                byte[] value = new byte[sizes[i]];
+                random.nextBytes(value);
+                values.add(value);
+                j.set(("size:" + i).getBytes(StandardCharsets.UTF_8), value);
+            }
+            for (int round = 0; round < 3; round++) {
+                List<Integer> order = new ArrayList<>();
+                for (int i = 0; i < sizes.length; i++) {
+                    order.add(i);
+                }
+                java.util.Collections.shuffle(order, random);
+                Pipeline p = j.pipelined();
+                List<Response<byte[]>> replies = new ArrayList<>();
+                for (int i : order) {
+                    replies.add(p.get(("size:" + i).getBytes(StandardCharsets.UTF_8)));
+                    replies.add(p.get(("absent:" + i).getBytes(StandardCharsets.UTF_8)));
+                }
+                p.sync();
+                for (int n = 0; n < order.size(); n++) {
+                    int i = order.get(n);
+                    assertArrayEquals(values.get(i), replies.get(2 * n).get(), "value of size " + sizes[i]);
+                    assertNull(replies.get(2 * n + 1).get());
+                }
+                for (int i : order) { // one at a time too: each reply leaves in its own buffer
+                    assertArrayEquals(values.get(i), j.get(("size:" + i).getBytes(StandardCharsets.UTF_8)));
+                }
+            }
+        }
+    }
+
     @Test
     void binaryValuesRoundTrip() {
         try (Jedis j = client()) {
