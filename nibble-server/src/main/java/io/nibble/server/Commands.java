@@ -359,6 +359,12 @@ final class Commands {
         if ((nx && xx) || (keepTtl && expireAt != 0)) {
             throw new CommandError("ERR syntax error");
         }
+        if (!nx && !xx && !get && !keepTtl) {
+            // The common SET: a plain write (which also clears any TTL), with no read of the old value.
+            store.put(a[1], a[2], expireAt);
+            Reply.write(out, Reply.OK);
+            return;
+        }
         final boolean onlyIfAbsent = nx;
         final boolean onlyIfPresent = xx;
         final boolean keep = keepTtl;
