@@ -120,11 +120,11 @@ final class Reply {
                 nil(out, protocol);
                 return -1;
             }
-            if (length > room) {
-                guess = (int) length; // grown since the guess: retry with room for it
+            int actual = bulkHeaderLength(length);
+            if (length + Math.max(0, actual - header) > room) {
+                guess = (int) length; // longer than planned for, or its wider header leaves no room: retry
                 continue;
             }
-            int actual = bulkHeaderLength(length);
             if (actual != header) {
                 MemorySegment.copy(window, header, window, actual, length);
             }

@@ -1,0 +1,60 @@
+package io.nibble.server;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.nibble.Nibble;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** GET's reply is read from the store into the output buffer around a header sized from a guess. */
+class ReplyTest {
+
+    private static String reply(Nibble store, byte[] key, int expected, ByteBuf out) {
+        try {
+            Reply.bulkFromStore(out, store, key, expected, 2);
+            return out.toString(StandardCharsets.ISO_8859_1);
+        } finally {
+            out.release();
+        }
+    }
+
+    @Test
+    void everyLengthAroundAHeaderWidthChangeComesOutWholeWhateverTheBufferAndGuess() {
+        try (Nibble store = Nibble.builder().capacity(16L << 20).build()) {
+            for (int length : new int[] {0, 1, 9, 10, 11, 99, 100, 101, 999, 1000, 4096}) {
+                byte[] key = ("k" + length).getBytes(StandardCharsets.UTF_8);
+                byte[] value = new byte[length];
+                Arrays.fill(value, (byte) 'v');
+                store.put(key, value);
+                String expectedReply = "$" + length + "\r\n" + "v".repeat(length) + "\r\n";
+                for (int guess : new int[] {0, 1, 9, 10, 99, 100, length - 1, length, length + 1, 5000}) {
+                    // Capacities just around what the guess plans for, so the real header or value lands at the
+                    // buffer's very end: the wider header of a longer value must never run past it.
+                    for (int capacity = 1; capacity < 24; capacity++) {
+                        ByteBuf out = Unpooled.directBuffer(capacity, 1 << 20);
+                        assertEquals(expectedReply, reply(store, key, Math.max(guess, 0), out),
+                                "length " + length + " guess " + guess + " capacity " + capacity);
+                    }
+                }
+            }
+            assertEquals("$-1\r\n", reply(store, "absent".getBytes(StandardCharsets.UTF_8), 64,
+                    Unpooled.directBuffer(4, 1 << 20)));
+        }
+    }
+
+    @Test
+    void repliesAppendAfterWhatTheBufferAlreadyHolds() {
+        try (Nibble store = Nibble.builder().capacity(16L << 20).build()) {
+            store.put("a".getBytes(StandardCharsets.UTF_8), "0123456789".getBytes(StandardCharsets.UTF_8));
+            ByteBuf out = Unpooled.directBuffer(20, 1 << 20);
+            out.writeBytes("+OK\r\n".getBytes(StandardCharsets.UTF_8));
+            assertEquals("+OK\r\n$10\r\n0123456789\r\n", reply(store, "a".getBytes(StandardCharsets.UTF_8), 9, out));
+            ByteBuf heap = Unpooled.buffer(8, 1 << 20); // a heap buffer works the same way
+            assertEquals("$10\r\n0123456789\r\n", reply(store, "a".getBytes(StandardCharsets.UTF_8), 1, heap));
+        }
+    }
+}
