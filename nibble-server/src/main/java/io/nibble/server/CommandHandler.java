@@ -24,8 +24,6 @@ final class CommandHandler extends ChannelInboundHandlerAdapter {
     private final Session session;
     private ByteBuf pending;
     private boolean closing;
-    /** Replies were written in this read batch and not flushed yet. */
-    private boolean unflushed;
     /** True while this connection waits in its loop's {@link FlushBatch}. */
     private boolean flushQueued;
     private ChannelHandlerContext context;
@@ -96,9 +94,9 @@ final class CommandHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         if (pending.readableBytes() > EARLY_WRITE_BYTES) {
-            ctx.write(pending, ctx.voidPromise());
+            // Large replies leave now, so the socket drains them while later commands of the read still run.
+            ctx.writeAndFlush(pending, ctx.voidPromise());
             pending = null;
-            unflushed = true;
         }
     }
 
@@ -109,10 +107,6 @@ final class CommandHandler extends ChannelInboundHandlerAdapter {
             replyBytesHint = Math.clamp(pending.readableBytes(), 512, EARLY_WRITE_BYTES);
             ctx.write(pending, ctx.voidPromise());
             pending = null;
-            unflushed = true;
-        }
-        if (unflushed) {
-            unflushed = false;
             if (!flushQueued) {
                 flushQueued = true;
                 FlushBatch.defer(ctx, this);
