@@ -24,9 +24,6 @@ final class CommandHandler extends ChannelInboundHandlerAdapter {
     private final Session session;
     private ByteBuf pending;
     private boolean closing;
-    /** True while this connection waits in its loop's {@link FlushBatch}. */
-    private boolean flushQueued;
-    private ChannelHandlerContext context;
     /** Capacity for the next read's reply buffer: the size of the last batch, so pipelined replies rarely grow it. */
     private int replyBytesHint = 512;
 
@@ -35,11 +32,6 @@ final class CommandHandler extends ChannelInboundHandlerAdapter {
         this.stats = stats;
         this.limits = limits;
         this.session = new Session(IDS.incrementAndGet(), !needsAuth);
-    }
-
-    @Override
-    public void handlerAdded(ChannelHandlerContext ctx) {
-        context = ctx;
     }
 
     @Override
@@ -107,17 +99,8 @@ final class CommandHandler extends ChannelInboundHandlerAdapter {
             replyBytesHint = Math.clamp(pending.readableBytes(), 512, EARLY_WRITE_BYTES);
             ctx.write(pending, ctx.voidPromise());
             pending = null;
-            if (!flushQueued) {
-                flushQueued = true;
-                FlushBatch.defer(ctx, this);
-            }
+            FlushBatch.defer(ctx);
         }
-    }
-
-    /** Sends the replies written since the last flush; run by {@link FlushBatch} on this connection's loop. */
-    void flushDeferred() {
-        flushQueued = false;
-        context.flush();
     }
 
     private void flush(ChannelHandlerContext ctx) {

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Executes commands against the shared store on the calling I/O thread. Atomic commands get their atomicity from
@@ -855,7 +856,7 @@ final class Commands {
     static final class ServerStats {
         final long startMillis = System.currentTimeMillis();
         /** Counted by every I/O thread on every command: striped, so the threads do not share one cache line. */
-        final java.util.concurrent.atomic.LongAdder commands = new java.util.concurrent.atomic.LongAdder();
+        final LongAdder commands = new LongAdder();
         final AtomicLong connectionsReceived = new AtomicLong();
         final AtomicLong rejectedConnections = new AtomicLong();
         final AtomicLong protocolErrors = new AtomicLong();

@@ -20,22 +20,25 @@ final class FlushBatch implements Runnable {
         }
     };
 
-    private final ArrayDeque<CommandHandler> waiting = new ArrayDeque<>();
+    private final ArrayDeque<ChannelHandlerContext> waiting = new ArrayDeque<>();
 
-    /** Queues {@code handler} to flush after the loop's current I/O; call on {@code ctx}'s loop thread only. */
-    static void defer(ChannelHandlerContext ctx, CommandHandler handler) {
+    /**
+     * Queues {@code ctx} to flush after the loop's current I/O; call on its loop thread only. A connection reads
+     * once per pass, so it is queued once; a second entry would only cost an empty flush.
+     */
+    static void defer(ChannelHandlerContext ctx) {
         FlushBatch batch = PER_LOOP.get();
         if (batch.waiting.isEmpty()) {
             ctx.executor().execute(batch);
         }
-        batch.waiting.add(handler);
+        batch.waiting.add(ctx);
     }
 
     @Override
     public void run() {
-        CommandHandler handler;
-        while ((handler = waiting.poll()) != null) {
-            handler.flushDeferred();
+        ChannelHandlerContext ctx;
+        while ((ctx = waiting.poll()) != null) {
+            ctx.flush();
         }
     }
 }
