@@ -21,16 +21,19 @@ final class CommandHandler extends ChannelInboundHandlerAdapter {
     private final Commands commands;
     private final Commands.ServerStats stats;
     private final RespLimits limits;
+    private final ElasticLoops loops;
     private final Session session;
     private ByteBuf pending;
     private boolean closing;
     /** Capacity for the next read's reply buffer: the size of the last batch, so pipelined replies rarely grow it. */
     private int replyBytesHint = 512;
 
-    CommandHandler(Commands commands, Commands.ServerStats stats, RespLimits limits, boolean needsAuth) {
+    CommandHandler(Commands commands, Commands.ServerStats stats, RespLimits limits, ElasticLoops loops,
+                   boolean needsAuth) {
         this.commands = commands;
         this.stats = stats;
         this.limits = limits;
+        this.loops = loops;
         this.session = new Session(IDS.incrementAndGet(), !needsAuth);
     }
 
@@ -43,6 +46,8 @@ final class CommandHandler extends ChannelInboundHandlerAdapter {
             Reply.error(out, "ERR max number of clients reached");
             ctx.writeAndFlush(out).addListener(ChannelFutureListener.CLOSE);
             closing = true;
+        } else {
+            loops.add(ctx.channel());
         }
         ctx.fireChannelActive();
     }
@@ -50,6 +55,7 @@ final class CommandHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         stats.connectedClients.decrementAndGet();
+        loops.remove(ctx.channel());
         if (pending != null) {
             pending.release();
             pending = null;

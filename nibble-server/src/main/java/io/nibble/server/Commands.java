@@ -719,7 +719,8 @@ final class Commands {
                     .append("\r\narch_bits:64\r\nprocess_id:").append(ProcessHandle.current().pid())
                     .append("\r\ntcp_port:").append(config.port)
                     .append("\r\nuptime_in_seconds:").append(stats.uptimeSeconds())
-                    .append("\r\nio_threads_active:").append(config.threads)
+                    .append("\r\nio_threads:").append(config.threads)
+                    .append("\r\nio_threads_active:").append(stats.activeLoops.getAsInt())
                     .append("\r\njava_version:").append(Runtime.version()).append("\r\n\r\n");
         }
         if (all || which.equals("clients")) {
@@ -861,6 +862,8 @@ final class Commands {
         final AtomicLong rejectedConnections = new AtomicLong();
         final AtomicLong protocolErrors = new AtomicLong();
         final java.util.concurrent.atomic.AtomicInteger connectedClients = new java.util.concurrent.atomic.AtomicInteger();
+        /** Event loops currently taking connections. */
+        volatile java.util.function.IntSupplier activeLoops = () -> 1;
 
         long uptimeSeconds() {
             return (System.currentTimeMillis() - startMillis) / 1000;

@@ -34,6 +34,11 @@ final class FlushBatch implements Runnable {
         batch.waiting.add(ctx);
     }
 
+    /** Flushes this loop's waiting connections now; call on a loop thread only. */
+    static void flushNow() {
+        PER_LOOP.get().run();
+    }
+
     @Override
     public void run() {
         ChannelHandlerContext ctx;

@@ -15,6 +15,8 @@ import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.ThreadPerTaskExecutor;
 import io.nibble.Nibble;
 import picocli.CommandLine;
 
@@ -35,6 +37,7 @@ public final class NibbleServer implements AutoCloseable {
 
     private final ServerConfig config;
     private final Nibble store;
+    private final ElasticLoops loops;
     private final EventLoopGroup group;
     private final Channel listener;
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -43,12 +46,17 @@ public final class NibbleServer implements AutoCloseable {
     private NibbleServer(ServerConfig config) throws InterruptedException {
         this.config = config;
         boolean epoll = Epoll.isAvailable();
-        IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+        long spinNanos = config.busyPollMicros * 1000;
+        IoHandlerFactory io = epoll ? EpollIoHandler.newFactory(0, () -> new SpinThenBlock(spinNanos))
+                : NioIoHandler.newFactory();
         Class<? extends ServerChannel> channel = epoll ? EpollServerSocketChannel.class
                 : NioServerSocketChannel.class;
         this.store = Nibble.builder().capacity(config.capacity).updateMode(config.updateMode).build();
-        this.group = new MultiThreadIoEventLoopGroup(config.threads, io);
+        this.loops = new ElasticLoops(config.elasticLoops);
+        this.group = new MultiThreadIoEventLoopGroup(config.threads,
+                new ThreadPerTaskExecutor(new DefaultThreadFactory("nibble-io")), loops, io);
         Commands.ServerStats stats = new Commands.ServerStats();
+        stats.activeLoops = loops::active;
         Commands commands = new Commands(store, config, stats, () -> Thread.ofPlatform().start(this::close));
         RespLimits limits = config.limits();
         boolean needsAuth = config.requirePass != null;
@@ -64,11 +72,13 @@ public final class NibbleServer implements AutoCloseable {
                         @Override
                         protected void initChannel(SocketChannel ch) {
                             ch.pipeline().addLast(new RespDecoder(limits),
-                                    new CommandHandler(commands, stats, limits, needsAuth));
+                                    new CommandHandler(commands, stats, limits, loops, needsAuth));
                         }
                     })
                     .bind(new InetSocketAddress(config.bind, config.port)).sync().channel();
+            loops.start(stats.commands::sum);
         } catch (RuntimeException | InterruptedException e) {
+            loops.close();
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             store.close();
             throw e;
@@ -92,6 +102,11 @@ public final class NibbleServer implements AutoCloseable {
     /** The port the server listens on (useful with port 0). */
     public int port() {
         return ((InetSocketAddress) listener.localAddress()).getPort();
+    }
+
+    /** The event loops and the connections on them (for tests). */
+    ElasticLoops loops() {
+        return loops;
     }
 
     /** Waits until the server has stopped. */
@@ -118,6 +133,7 @@ public final class NibbleServer implements AutoCloseable {
         }
         try {
             listener.close().awaitUninterruptibly();
+            loops.close();
             group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
             store.close();
             LOG.log(System.Logger.Level.INFO, "nibble server stopped");

@@ -1,0 +1,116 @@
+package io.nibble.server;
+
+import org.junit.jupiter.api.Test;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.Pipeline;
+import redis.clients.jedis.Response;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Connections moved between event loops while clients pipeline commands: nothing is lost, reordered or mixed up. */
+class ElasticLoopsTest {
+
+    /** A value unique to its client, key and version, so a reply meant for another request cannot pass. */
+    private static byte[] value(int client, int key, long version, int length) {
+        byte[] v = new byte[length];
+        new SplittableRandom(((long) client << 40) ^ ((long) key << 20) ^ version).nextBytes(v);
+        return v;
+    }
+
+    @Test
+    void connectionsMovedMidStreamKeepEveryReplyInOrder() throws Exception {
+        try (NibbleServer server = TestServers.start(64L << 20, 3)) {
+            int clients = 6;
+            int rounds = 400;
+            AtomicBoolean stop = new AtomicBoolean();
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            AtomicLong moves = new AtomicLong();
+            AtomicLong increments = new AtomicLong();
+            Thread mover = Thread.ofPlatform().start(() -> {
+                SplittableRandom random = new SplittableRandom(5);
+                try {
+                    while (!stop.get()) {
+                        moves.addAndGet(server.loops().resize(1 + random.nextInt(3)));
+                        LockSupport.parkNanos(random.nextLong(2_000_000));
+                    }
+                } catch (Throwable e) {
+                    failure.compareAndSet(null, e);
+                }
+            });
+            List<Thread> threads = new ArrayList<>();
+            for (int c = 0; c < clients; c++) {
+                final int id = c;
+                threads.add(Thread.ofPlatform().start(() -> {
+                    SplittableRandom random = new SplittableRandom(id);
+                    long[] versions = new long[32];
+                    byte[][] current = new byte[versions.length][];
+                    try (Jedis j = new Jedis("127.0.0.1", server.port())) {
+                        for (int round = 0; round < rounds; round++) {
+                            Pipeline p = j.pipelined();
+                            List<Response<byte[]>> gets = new ArrayList<>();
+                            List<byte[]> expected = new ArrayList<>();
+                            int batch = 1 + random.nextInt(40);
+                            for (int i = 0; i < batch; i++) {
+                                int key = random.nextInt(versions.length);
+                                byte[] k = ("c" + id + ":" + key).getBytes(StandardCharsets.UTF_8);
+                                switch (random.nextInt(3)) {
+                                    case 0 -> {
+                                        versions[key]++;
+                                        current[key] = value(id, key, versions[key], random.nextInt(3000));
+                                        p.set(k, current[key]);
+                                    }
+                                    case 1 -> {
+                                        p.incr("shared:" + random.nextInt(4));
+                                        increments.incrementAndGet();
+                                    }
+                                    default -> {
+                                        gets.add(p.get(k));
+                                        expected.add(current[key]);
+                                    }
+                                }
+                            }
+                            p.sync();
+                            for (int g = 0; g < gets.size(); g++) {
+                                assertArrayEquals(expected.get(g), gets.get(g).get(), "client " + id + ", round "
+                                        + round + ", reply " + g);
+                            }
+                        }
+                    } catch (Throwable e) {
+                        failure.compareAndSet(null, e);
+                    }
+                }));
+            }
+            for (Thread t : threads) {
+                t.join();
+            }
+            stop.set(true);
+            mover.join();
+            assertNull(failure.get(), () -> "client failed: " + failure.get());
+            assertTrue(moves.get() > 100, "connections moved " + moves.get() + " times");
+            try (Jedis j = new Jedis("127.0.0.1", server.port())) {
+                long total = 0;
+                for (int k = 0; k < 4; k++) {
+                    String v = j.get("shared:" + k);
+                    total += v == null ? 0 : Long.parseLong(v);
+                }
+                assertEquals(increments.get(), total, "every INCR counted once");
+                String info = j.info("server");
+                assertTrue(info.contains("io_threads:3"), info);
+                int activeNow = server.loops().active();
+                assertTrue(info.contains("io_threads_active:" + activeNow), info);
+            }
+        }
+    }
+}
