@@ -71,6 +71,15 @@ final class ElasticLoops implements EventExecutorChooserFactory, AutoCloseable {
         return active;
     }
 
+    /** How many loops hold at least one connection. */
+    int loopsInUse() {
+        Set<EventExecutor> used = new java.util.HashSet<>();
+        for (Channel ch : channels) {
+            used.add(ch.eventLoop());
+        }
+        return used.size();
+    }
+
     /** Starts balancing; {@code commands} counts completed commands. No-op unless elastic with several loops. */
     void start(LongSupplier commands) {
         if (!elastic || loops.length < 2) {

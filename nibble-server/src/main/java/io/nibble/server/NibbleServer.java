@@ -46,9 +46,7 @@ public final class NibbleServer implements AutoCloseable {
     private NibbleServer(ServerConfig config) throws InterruptedException {
         this.config = config;
         boolean epoll = Epoll.isAvailable();
-        long spinNanos = config.busyPollMicros * 1000;
-        IoHandlerFactory io = epoll ? EpollIoHandler.newFactory(0, () -> new SpinThenBlock(spinNanos))
-                : NioIoHandler.newFactory();
+        IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         Class<? extends ServerChannel> channel = epoll ? EpollServerSocketChannel.class
                 : NioServerSocketChannel.class;
         this.store = Nibble.builder().capacity(config.capacity).updateMode(config.updateMode).build();

@@ -45,10 +45,6 @@ public final class ServerConfig {
             description = "Use only as many of the I/O threads as the load needs (default: on).")
     boolean elasticLoops = true;
 
-    @Option(names = "--busy-poll", paramLabel = "MICROS",
-            description = "Poll for up to this long after each wake-up before sleeping (default: 0, epoll only).")
-    long busyPollMicros = 0;
-
     @Option(names = "--requirepass", description = "Password clients must AUTH with.")
     String requirePass;
 
@@ -111,7 +107,6 @@ public final class ServerConfig {
                 case "update-mode" -> updateMode = UpdateMode.valueOf(value.toUpperCase(Locale.ROOT));
                 case "threads" -> threads = Integer.parseInt(value);
                 case "elastic-loops" -> elasticLoops = Boolean.parseBoolean(value);
-                case "busy-poll" -> busyPollMicros = Long.parseLong(value);
                 case "requirepass" -> requirePass = value;
                 case "protected-mode" -> protectedMode = Boolean.parseBoolean(value);
                 case "max-clients" -> maxClients = Integer.parseInt(value);
@@ -131,9 +126,6 @@ public final class ServerConfig {
         }
         if (threads < 1 || threads > 1024) {
             throw new IllegalArgumentException("threads must be from 1 to 1024: " + threads);
-        }
-        if (busyPollMicros < 0 || busyPollMicros > 1_000_000) {
-            throw new IllegalArgumentException("busy-poll must be from 0 to 1000000 microseconds: " + busyPollMicros);
         }
         limits();
         boolean loopback = InetAddress.getByName(bind).isLoopbackAddress();
@@ -162,7 +154,7 @@ public final class ServerConfig {
     @Override
     public String toString() {
         return "bind=" + bind + " port=" + port + " capacity=" + Sizes.format(capacity) + " update-mode=" + updateMode
-                + " threads=" + threads + " elastic-loops=" + elasticLoops + " busy-poll=" + busyPollMicros + "us auth=" + (requirePass != null) + " protected-mode=" + protectedMode
+                + " threads=" + threads + " elastic-loops=" + elasticLoops + " auth=" + (requirePass != null) + " protected-mode=" + protectedMode
                 + " limits=" + limits();
     }
 }

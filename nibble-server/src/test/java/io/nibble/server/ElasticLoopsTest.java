@@ -113,4 +113,27 @@ class ElasticLoopsTest {
             }
         }
     }
+
+    @Test
+    void anIdleElasticServerServesFromOneLoopAndAFixedOneFromAll() throws Exception {
+        try (NibbleServer elastic = TestServers.start(16L << 20, 3);
+             NibbleServer fixed = TestServers.start(16L << 20, 3, c -> c.elasticLoops = false)) {
+            for (NibbleServer server : List.of(elastic, fixed)) {
+                List<Jedis> clients = new ArrayList<>();
+                try {
+                    for (int i = 0; i < 6; i++) {
+                        Jedis j = new Jedis("127.0.0.1", server.port());
+                        assertEquals("PONG", j.ping());
+                        clients.add(j);
+                    }
+                    int expected = server == elastic ? 1 : 3;
+                    assertEquals(expected, server.loops().active());
+                    assertTrue(clients.get(0).info("server").contains("io_threads_active:" + expected));
+                    assertEquals(expected, server.loops().loopsInUse(), "loops holding connections");
+                } finally {
+                    clients.forEach(Jedis::close);
+                }
+            }
+        }
+    }
 }

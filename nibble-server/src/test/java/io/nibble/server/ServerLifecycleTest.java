@@ -14,6 +14,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -23,7 +24,8 @@ class ServerLifecycleTest {
     @Test
     void flagsOverrideTheConfigFile() throws Exception {
         Path file = Files.createTempFile("nibble", ".properties");
-        Files.writeString(file, "port=7001\ncapacity=128m\nupdate-mode=append\nmax-clients=7\nthreads=3\n");
+        Files.writeString(file, "port=7001\ncapacity=128m\nupdate-mode=append\nmax-clients=7\nthreads=3\n"
+                + "elastic-loops=false\n");
         ServerConfig config = new ServerConfig();
         CommandLine.ParseResult parsed = new CommandLine(config).parseArgs("--config", file.toString(), "--port",
                 "7002");
@@ -35,6 +37,7 @@ class ServerLifecycleTest {
         assertEquals(io.nibble.UpdateMode.APPEND, config.updateMode);
         assertEquals(7, config.limits().maxClients());
         assertEquals(3, config.threads);
+        assertFalse(config.elasticLoops);
         Files.writeString(file, "colour=blue\n");
         ServerConfig bad = new ServerConfig();
         bad.configFile = file;
