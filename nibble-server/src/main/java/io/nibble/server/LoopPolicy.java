@@ -134,7 +134,8 @@ final class LoopPolicy {
         }
         double after = trialSum / TRIAL_TICKS;
         boolean grew = active > trialFrom;
-        boolean keep = grew ? after >= trialBaseline * GROW_GAIN : after >= trialBaseline * SHRINK_KEEP;
+        // Strictly above for a grow: with no commands before and after (a busy start-up, say) nothing was gained.
+        boolean keep = grew ? after > trialBaseline * GROW_GAIN : after >= trialBaseline * SHRINK_KEEP;
         if (grew) {
             if (keep) {
                 growBackoff = MIN_BACKOFF_TICKS;

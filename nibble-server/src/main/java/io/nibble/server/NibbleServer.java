@@ -15,6 +15,7 @@ import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.util.ResourceLeakDetector;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.ThreadPerTaskExecutor;
 import io.nibble.Nibble;
@@ -142,6 +143,11 @@ public final class NibbleServer implements AutoCloseable {
 
     /** {@code ./nibble server [flags]}: runs until SIGTERM, SIGINT or SHUTDOWN. */
     public static void main(String[] args) throws Exception {
+        if (System.getProperty("io.netty.leakDetection.level") == null) {
+            // Leak sampling records a stack trace for one buffer in 128, a measurable cost per request; the tests,
+            // which start servers without main, keep it on.
+            ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.DISABLED);
+        }
         ServerConfig config = new ServerConfig();
         CommandLine cli = new CommandLine(config);
         CommandLine.ParseResult parsed;

@@ -98,6 +98,15 @@ class LoopPolicyTest {
     }
 
     @Test
+    void busyLoopsThatCompleteNoCommandsGainNothingFromCompany() {
+        LoopPolicy p = new LoopPolicy(2);
+        run(p, LoopPolicy.TRIAL_TICKS, 0.99, 0);
+        assertEquals(2, p.active(), "saturated: a second loop is tried");
+        run(p, ticksToJudge(), 0.99, 0);
+        assertEquals(1, p.active(), "no commands before or after: the trial is undone");
+    }
+
+    @Test
     void anIdleServerSettlesOnOneLoopAndStaysThere() {
         LoopPolicy p = new LoopPolicy(8);
         int[] loops = run(p, 1000, 0.0, 0);
