@@ -1,7 +1,6 @@
 package io.nibble.server;
 
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.EventExecutorChooserFactory;
@@ -118,15 +117,13 @@ final class ElasticLoops implements EventExecutorChooserFactory, AutoCloseable {
         for (int i = 0; i < all.length; i++) {
             byLoop.add(new ArrayList<>());
         }
+        int total = 0;
         for (Channel ch : channels) {
             int i = indexOf(all, ch.eventLoop());
             if (i >= 0) {
                 byLoop.get(i).add(ch);
+                total++;
             }
-        }
-        int total = 0;
-        for (List<Channel> l : byLoop) {
-            total += l.size();
         }
         int share = (total + target - 1) / target;
         // Connections over their loop's share, or on a loop no longer active, go where there is room.
@@ -137,7 +134,6 @@ final class ElasticLoops implements EventExecutorChooserFactory, AutoCloseable {
             surplus.addAll(l.subList(keep, l.size()));
             l.subList(keep, l.size()).clear();
         }
-        int moves = 0;
         int to = 0;
         for (Channel ch : surplus) {
             while (byLoop.get(to).size() >= share) {
@@ -145,9 +141,8 @@ final class ElasticLoops implements EventExecutorChooserFactory, AutoCloseable {
             }
             byLoop.get(to).add(ch);
             move(ch, (EventLoop) all[to]);
-            moves++;
         }
-        return moves;
+        return surplus.size();
     }
 
     private static int indexOf(EventExecutor[] all, EventExecutor loop) {
@@ -170,13 +165,13 @@ final class ElasticLoops implements EventExecutorChooserFactory, AutoCloseable {
             if (!moving.add(ch)) {
                 return;
             }
-            ChannelHandlerContext ctx = ch.pipeline().context(CommandHandler.class);
-            var outbound = ch.unsafe().outboundBuffer();
-            if (ctx != null && ch.isActive() && ch.isRegistered() && ch.eventLoop() == from) {
-                FlushBatch.flushNow();
+            boolean served = ch.pipeline().get(CommandHandler.class) != null && ch.isActive() && ch.isRegistered()
+                    && ch.eventLoop() == from;
+            if (served) {
+                FlushBatch.flushNow(); // replies this loop still holds for the connection leave first
             }
-            if (ctx == null || !ch.isActive() || !ch.isRegistered() || ch.eventLoop() != from || outbound == null
-                    || outbound.totalPendingWriteBytes() > 0 || !ch.isWritable()) {
+            var outbound = ch.unsafe().outboundBuffer();
+            if (!served || outbound == null || outbound.totalPendingWriteBytes() > 0 || !ch.isWritable()) {
                 moving.remove(ch);
                 return;
             }
