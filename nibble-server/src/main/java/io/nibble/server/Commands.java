@@ -24,6 +24,8 @@ final class Commands {
     private final ServerConfig config;
     private final ServerStats stats;
     private final Runnable shutdown;
+    private final RespLimits limits;
+    private final KeyLocks locks = new KeyLocks();
 
     /** A command's own error, answered as {@code -<message>} while the connection stays open. */
     static final class CommandError extends RuntimeException {
@@ -39,6 +41,7 @@ final class Commands {
         this.config = config;
         this.stats = stats;
         this.shutdown = shutdown;
+        this.limits = config.limits();
     }
 
     /**
@@ -54,15 +57,40 @@ final class Commands {
             return true;
         }
         if (session.queued != null && !isTransactionControl(name)) {
-            if (!KNOWN.contains(name)) {
-                session.transactionFailed = true;
-                Reply.error(out, unknown(args));
-            } else {
-                session.queued.add(args);
-                Reply.write(out, Reply.QUEUED);
-            }
+            queue(session, name, args, out);
             return true;
         }
+        KeySpec spec = session.inExec ? null : KeySpec.of(name);
+        if (spec == null) {
+            return runCatching(session, name, args, out);
+        }
+        if (spec.everyKey()) {
+            lockEveryStripe();
+            try {
+                return runCatching(session, name, args, out);
+            } finally {
+                unlockEveryStripe(true);
+            }
+        }
+        int keys = spec.keyCount(args);
+        int[] stripes = session.stripes(keys);
+        for (int i = 0; i < keys; i++) {
+            stripes[i] = locks.stripe(spec.key(args, i));
+        }
+        keys = KeyLocks.sortDistinct(stripes, keys);
+        for (int i = 0; i < keys; i++) {
+            locks.lockShared(stripes[i]);
+        }
+        try {
+            return runCatching(session, name, args, out);
+        } finally {
+            for (int i = 0; i < keys; i++) {
+                locks.unlockShared(stripes[i], spec.writes());
+            }
+        }
+    }
+
+    private boolean runCatching(Session session, String name, byte[][] args, ByteBuf out) {
         try {
             return run(session, name, args, out);
         } catch (CommandError e) {
@@ -73,6 +101,43 @@ final class Commands {
             Reply.error(out, "ERR " + e.getMessage());
         }
         return true;
+    }
+
+    /** Inside MULTI: queues a known command for EXEC, within the transaction's byte budget. */
+    private void queue(Session session, String name, byte[][] args, ByteBuf out) {
+        long bytes = 16L * args.length;
+        for (byte[] arg : args) {
+            bytes += arg.length;
+        }
+        if (!KNOWN.contains(name)) {
+            session.transactionFailed = true;
+            Reply.error(out, unknown(args));
+        } else if (name.equals("WATCH")) {
+            session.transactionFailed = true;
+            Reply.error(out, "ERR WATCH inside MULTI is not allowed");
+        } else if (session.queuedBytes + bytes > limits.maxQueuedBytes()) {
+            // Drop what was queued: the transaction is lost either way, and its memory comes back now.
+            session.queued.clear();
+            session.queuedBytes = 0;
+            session.transactionFailed = true;
+            Reply.error(out, "ERR transaction exceeds max-queued-bytes (" + limits.maxQueuedBytes() + ")");
+        } else {
+            session.queued.add(args);
+            session.queuedBytes += bytes;
+            Reply.write(out, Reply.QUEUED);
+        }
+    }
+
+    private void lockEveryStripe() {
+        for (int i = 0; i < KeyLocks.STRIPES; i++) {
+            locks.lockExclusive(i);
+        }
+    }
+
+    private void unlockEveryStripe(boolean wrote) {
+        for (int i = 0; i < KeyLocks.STRIPES; i++) {
+            locks.unlockExclusive(i, wrote);
+        }
     }
 
     /** The upper-case command name; the common ones come from constants, with no allocation. */
@@ -102,7 +167,7 @@ final class Commands {
             "SETNX", "SETEX", "PSETEX", "GETSET", "GETDEL", "GETEX", "MGET", "MSET", "MSETNX", "APPEND", "STRLEN",
             "INCR", "DECR", "INCRBY", "DECRBY", "INCRBYFLOAT", "DEL", "UNLINK", "EXISTS", "TYPE", "EXPIRE", "PEXPIRE",
             "EXPIREAT", "PEXPIREAT", "PERSIST", "TTL", "PTTL", "EXPIRETIME", "PEXPIRETIME", "SCAN", "KEYS",
-            "RANDOMKEY", "MULTI", "EXEC", "DISCARD");
+            "RANDOMKEY", "MULTI", "EXEC", "DISCARD", "WATCH", "UNWATCH");
 
     private boolean run(Session s, String name, byte[][] a, ByteBuf out) {
         switch (name) {
@@ -316,6 +381,12 @@ final class Commands {
                     throw new CommandError("ERR DISCARD without MULTI");
                 }
                 s.endTransaction();
+                s.unwatch();
+                Reply.write(out, Reply.OK);
+            }
+            case "WATCH" -> watch(s, a, out);
+            case "UNWATCH" -> {
+                s.unwatch();
                 Reply.write(out, Reply.OK);
             }
             default -> Reply.error(out, unknown(a));
@@ -691,20 +762,115 @@ final class Commands {
         }
     }
 
+    /**
+     * Records the version of each key's stripe, and the key's expiry, under the keys' shared locks: EXEC aborts if
+     * a stripe's version moved on or a key that had a TTL expired meanwhile.
+     */
+    private void watch(Session s, byte[][] a, ByteBuf out) {
+        minArity(a, 2);
+        if (s.watchCount + a.length - 1 > limits.maxArguments()) {
+            throw new CommandError("ERR too many watched keys (max-arguments is " + limits.maxArguments() + ")");
+        }
+        for (int i = 1; i < a.length; i++) {
+            int stripe = locks.stripe(a[i]);
+            s.watch(stripe, locks.version(stripe), store.expiresAt(a[i]));
+        }
+        Reply.write(out, Reply.OK);
+    }
+
+    /**
+     * Runs the queued commands with every key they name, and every watched key, locked exclusively: no other client
+     * reads or writes those keys from the WATCH check to the last command's reply.
+     */
     private void exec(Session s, ByteBuf out) {
         if (s.queued == null) {
             throw new CommandError("ERR EXEC without MULTI");
         }
-        if (s.transactionFailed) {
-            s.endTransaction();
+        List<byte[][]> commands = s.queued;
+        boolean failed = s.transactionFailed;
+        s.endTransaction();
+        if (failed) {
+            s.unwatch();
             throw new CommandError("EXECABORT Transaction discarded because of previous errors.");
         }
-        List<byte[][]> commands = s.queued;
-        s.endTransaction();
-        Reply.arrayHeader(out, commands.size());
+        boolean everyKey = false;
+        int count = s.watchCount;
         for (byte[][] command : commands) {
-            execute(s, command, out);
+            KeySpec spec = KeySpec.of(commandName(command[0]));
+            if (spec != null) {
+                everyKey |= spec.everyKey();
+                count += spec.keyCount(command);
+            }
         }
+        // Each locked stripe as stripe << 1 | 1 when a queued command writes one of its keys.
+        int[] marked = everyKey ? null : new int[count];
+        if (!everyKey) {
+            int n = 0;
+            for (int i = 0; i < s.watchCount; i++) {
+                marked[n++] = s.watchStripes[i] << 1;
+            }
+            for (byte[][] command : commands) {
+                KeySpec spec = KeySpec.of(commandName(command[0]));
+                for (int k = 0, keys = spec == null ? 0 : spec.keyCount(command); k < keys; k++) {
+                    marked[n++] = locks.stripe(spec.key(command, k)) << 1 | (spec.writes() ? 1 : 0);
+                }
+            }
+            count = distinctStripes(marked, n);
+            for (int i = 0; i < count; i++) {
+                locks.lockExclusive(marked[i] >>> 1);
+            }
+        } else {
+            lockEveryStripe();
+        }
+        boolean ran = false;
+        try {
+            if (!watchedUnchanged(s)) {
+                Reply.write(out, s.protocol == 3 ? Reply.NULL_RESP3 : Reply.NULL_ARRAY);
+                return;
+            }
+            ran = true;
+            s.inExec = true;
+            Reply.arrayHeader(out, commands.size());
+            for (byte[][] command : commands) {
+                execute(s, command, out);
+            }
+        } finally {
+            s.inExec = false;
+            s.unwatch();
+            if (everyKey) {
+                unlockEveryStripe(ran);
+            } else {
+                for (int i = 0; i < count; i++) {
+                    locks.unlockExclusive(marked[i] >>> 1, ran && (marked[i] & 1) != 0);
+                }
+            }
+        }
+    }
+
+    /** Sorts marked stripes and merges repeats of a stripe, keeping its write mark if any had it; returns the count. */
+    private static int distinctStripes(int[] marked, int count) {
+        java.util.Arrays.sort(marked, 0, count);
+        int distinct = 0;
+        for (int i = 0; i < count; i++) {
+            if (distinct > 0 && marked[distinct - 1] >>> 1 == marked[i] >>> 1) {
+                marked[distinct - 1] |= marked[i] & 1;
+            } else {
+                marked[distinct++] = marked[i];
+            }
+        }
+        return distinct;
+    }
+
+    /** Under the watched stripes' exclusive locks: no watched stripe changed and no watched TTL ran out. */
+    private boolean watchedUnchanged(Session s) {
+        long now = System.currentTimeMillis();
+        for (int i = 0; i < s.watchCount; i++) {
+            long expiry = s.watchExpiries[i];
+            if (locks.version(s.watchStripes[i]) != s.watchVersions[i] || (expiry >= 0 && now >= expiry)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     String info(String section) {

@@ -73,6 +73,10 @@ public final class ServerConfig {
             description = "Unread reply bytes before a client is disconnected (default: 64m).")
     long maxOutputBuffer = RespLimits.DEFAULT.maxOutputBytes();
 
+    @Option(names = "--max-queued-bytes", converter = SizeConverter.class,
+            description = "Argument bytes one MULTI may queue before EXEC (default: 512m).")
+    long maxQueuedBytes = RespLimits.DEFAULT.maxQueuedBytes();
+
     /** Parses sizes with {@link Sizes}. */
     static final class SizeConverter implements ITypeConverter<Long> {
         @Override
@@ -83,7 +87,8 @@ public final class ServerConfig {
 
     RespLimits limits() {
         return new RespLimits((int) Math.min(Integer.MAX_VALUE, maxBulkLength), maxArguments,
-                (int) Math.min(Integer.MAX_VALUE, maxInlineLength), maxClients, maxOutputBuffer);
+                (int) Math.min(Integer.MAX_VALUE, maxInlineLength), maxClients, maxOutputBuffer,
+                maxQueuedBytes);
     }
 
     /** Applies the {@code --config} file's settings that no flag overrode. */
@@ -114,6 +119,7 @@ public final class ServerConfig {
                 case "max-arguments" -> maxArguments = Integer.parseInt(value);
                 case "max-inline-length" -> maxInlineLength = Sizes.parse(value);
                 case "max-output-buffer" -> maxOutputBuffer = Sizes.parse(value);
+                case "max-queued-bytes" -> maxQueuedBytes = Sizes.parse(value);
                 default -> throw new IllegalArgumentException("unknown setting '" + key + "' in " + configFile);
             }
         }

@@ -1,9 +1,13 @@
 package io.nibble.server;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
-/** Per-connection state: protocol version, authentication, name, and a transaction's queued commands. */
+/**
+ * Per-connection state: protocol version, authentication, name, a transaction's queued commands and the keys it
+ * WATCHes.
+ */
 final class Session {
     final long id;
     int protocol = 2;
@@ -11,10 +15,22 @@ final class Session {
     String name;
     /** Commands queued by MULTI; null outside a transaction. */
     List<byte[][]> queued;
+    /** Argument bytes of {@link #queued}, bounded by {@link RespLimits#maxQueuedBytes()}. */
+    long queuedBytes;
     /** A command inside MULTI failed to queue: EXEC must abort. */
     boolean transactionFailed;
+    /** EXEC is running this connection's queued commands and holds their key locks. */
+    boolean inExec;
     /** Length of the last value this connection read: the room GET plans for in the reply buffer. */
     int lastValueLength = 64;
+    /** Scratch for the key-lock stripes of one command, reused so that locking allocates nothing. */
+    int[] stripes = new int[8];
+
+    /** WATCHed keys as their stripe, the stripe's version then, and the key's expiry then (ms, or negative). */
+    int watchCount;
+    int[] watchStripes = new int[0];
+    long[] watchVersions = new long[0];
+    long[] watchExpiries = new long[0];
 
     Session(long id, boolean authenticated) {
         this.id = id;
@@ -23,11 +39,42 @@ final class Session {
 
     void beginTransaction() {
         queued = new ArrayList<>();
+        queuedBytes = 0;
         transactionFailed = false;
     }
 
     void endTransaction() {
         queued = null;
+        queuedBytes = 0;
         transactionFailed = false;
+    }
+
+    int[] stripes(int atLeast) {
+        if (stripes.length < atLeast) {
+            stripes = new int[Math.max(atLeast, 2 * stripes.length)];
+        }
+        return stripes;
+    }
+
+    void watch(int stripe, long version, long expiresAt) {
+        if (watchCount == watchStripes.length) {
+            int grown = Math.max(8, 2 * watchCount);
+            watchStripes = Arrays.copyOf(watchStripes, grown);
+            watchVersions = Arrays.copyOf(watchVersions, grown);
+            watchExpiries = Arrays.copyOf(watchExpiries, grown);
+        }
+        watchStripes[watchCount] = stripe;
+        watchVersions[watchCount] = version;
+        watchExpiries[watchCount] = expiresAt;
+        watchCount++;
+    }
+
+    void unwatch() {
+        watchCount = 0;
+        if (watchStripes.length > 64) {
+            watchStripes = new int[0];
+            watchVersions = new long[0];
+            watchExpiries = new long[0];
+        }
     }
 }

@@ -102,7 +102,7 @@ class RespDecoderTest {
 
     @Test
     void limitsAreEnforcedBeforeAllocating() {
-        RespLimits small = new RespLimits(16, 4, 64, 10, 1024);
+        RespLimits small = new RespLimits(16, 4, 64, 10, 1024, 1024);
         assertTrue(protocolError(small, bytes("*1\r\n$17\r\n")).getMessage().contains("bulk length"));
         assertTrue(protocolError(small, bytes("*5\r\n")).getMessage().contains("multibulk length"));
         assertTrue(protocolError(small, bytes("PING " + "x".repeat(100))).getMessage().contains("inline"));
@@ -123,7 +123,7 @@ class RespDecoderTest {
     void fuzzedFramesNeverFailOtherwise() {
         Random random = new Random(12345);
         byte[] valid = bytes(PIPELINE);
-        RespLimits limits = new RespLimits(1 << 16, 64, 1024, 10, 1024);
+        RespLimits limits = new RespLimits(1 << 16, 64, 1024, 10, 1024, 1024);
         for (int round = 0; round < 20_000; round++) {
             byte[] frame;
             if (round % 2 == 0) {

@@ -1,0 +1,53 @@
+package io.nibble.server;
+
+import java.util.Map;
+
+/**
+ * Where a command's keys sit among its arguments and whether it changes them: what {@link KeyLocks} needs to know.
+ * Commands without a spec (PING, INFO, SCAN, KEYS...) take no key locks.
+ *
+ * @param first index of the first key argument
+ * @param step distance between key arguments when there are several
+ * @param multi whether keys continue to the last argument, or there is only the first
+ * @param writes whether the command may change its keys
+ * @param everyKey whether it touches the whole key space (FLUSHALL): it locks every stripe
+ */
+record KeySpec(int first, int step, boolean multi, boolean writes, boolean everyKey) {
+    private static final KeySpec READ = new KeySpec(1, 1, false, false, false);
+    private static final KeySpec WRITE = new KeySpec(1, 1, false, true, false);
+    private static final KeySpec READ_ALL = new KeySpec(1, 1, true, false, false);
+    private static final KeySpec WRITE_ALL = new KeySpec(1, 1, true, true, false);
+    private static final KeySpec WRITE_PAIRS = new KeySpec(1, 2, true, true, false);
+    private static final KeySpec EVERY_KEY = new KeySpec(1, 1, false, true, true);
+
+    private static final Map<String, KeySpec> SPECS = Map.ofEntries(
+            Map.entry("GET", READ), Map.entry("STRLEN", READ), Map.entry("TYPE", READ), Map.entry("TTL", READ),
+            Map.entry("PTTL", READ), Map.entry("EXPIRETIME", READ), Map.entry("PEXPIRETIME", READ),
+            Map.entry("SET", WRITE), Map.entry("SETNX", WRITE), Map.entry("SETEX", WRITE),
+            Map.entry("PSETEX", WRITE), Map.entry("GETSET", WRITE), Map.entry("GETDEL", WRITE),
+            Map.entry("GETEX", WRITE), Map.entry("APPEND", WRITE), Map.entry("INCR", WRITE),
+            Map.entry("DECR", WRITE), Map.entry("INCRBY", WRITE), Map.entry("DECRBY", WRITE),
+            Map.entry("INCRBYFLOAT", WRITE), Map.entry("EXPIRE", WRITE), Map.entry("PEXPIRE", WRITE),
+            Map.entry("EXPIREAT", WRITE), Map.entry("PEXPIREAT", WRITE), Map.entry("PERSIST", WRITE),
+            Map.entry("MGET", READ_ALL), Map.entry("EXISTS", READ_ALL), Map.entry("WATCH", READ_ALL),
+            Map.entry("DEL", WRITE_ALL), Map.entry("UNLINK", WRITE_ALL),
+            Map.entry("MSET", WRITE_PAIRS), Map.entry("MSETNX", WRITE_PAIRS),
+            Map.entry("FLUSHALL", EVERY_KEY), Map.entry("FLUSHDB", EVERY_KEY));
+
+    /** The spec of an upper-case command name, or null when the command has no keys to lock. */
+    static KeySpec of(String command) {
+        return SPECS.get(command);
+    }
+
+    /** How many key arguments {@code args} holds under this spec (none when the command is too short). */
+    int keyCount(byte[][] args) {
+        if (everyKey || args.length <= first) {
+            return 0;
+        }
+        return multi ? (args.length - first + step - 1) / step : 1;
+    }
+
+    byte[] key(byte[][] args, int i) {
+        return args[first + i * step];
+    }
+}

@@ -1,0 +1,83 @@
+package io.nibble.server;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class KeyLocksTest {
+    @Test
+    void versionsMoveOnWritesOnly() {
+        KeyLocks locks = new KeyLocks();
+        int s = locks.stripe("k".getBytes());
+        long v0 = locks.version(s);
+        locks.lockShared(s);
+        locks.lockShared(s);
+        locks.unlockShared(s, false);
+        locks.unlockShared(s, false);
+        assertEquals(v0, locks.version(s), "reads leave the version alone");
+        locks.lockShared(s);
+        locks.unlockShared(s, true);
+        assertEquals(v0 + 1, locks.version(s));
+        locks.lockExclusive(s);
+        locks.unlockExclusive(s, true);
+        assertEquals(v0 + 2, locks.version(s));
+        locks.lockExclusive(s); // free again: both kinds of holder left nothing behind
+        locks.unlockExclusive(s, false);
+        assertEquals(v0 + 2, locks.version(s));
+    }
+
+    @Test
+    void anExclusiveHolderKeepsSharedHoldersOutAndWaitsForThem() throws Exception {
+        KeyLocks locks = new KeyLocks();
+        int s = locks.stripe("k".getBytes());
+        locks.lockShared(s);
+        AtomicBoolean exclusive = new AtomicBoolean();
+        CountDownLatch claimed = new CountDownLatch(1);
+        Thread writer = Thread.ofPlatform().start(() -> {
+            locks.lockExclusive(s);
+            exclusive.set(true);
+            claimed.countDown();
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            exclusive.set(false);
+            locks.unlockExclusive(s, true);
+        });
+        assertFalse(claimed.await(100, TimeUnit.MILLISECONDS), "the exclusive lock waits for the shared holder");
+        locks.unlockShared(s, false);
+        assertTrue(claimed.await(5, TimeUnit.SECONDS));
+        locks.lockShared(s);
+        assertFalse(exclusive.get(), "a shared holder got in while the exclusive one held the stripe");
+        locks.unlockShared(s, false);
+        writer.join();
+    }
+
+    @Test
+    void stripesAreSortedAndDistinct() {
+        int[] stripes = {9, 3, 9, 1, 3, 7};
+        int n = KeyLocks.sortDistinct(stripes, stripes.length);
+        assertEquals(4, n);
+        assertArrayEquals(new int[] {1, 3, 7, 9}, java.util.Arrays.copyOf(stripes, n));
+    }
+
+    @Test
+    void keySpecsFindTheKeyArguments() {
+        byte[][] mset = {"MSET".getBytes(), "a".getBytes(), "1".getBytes(), "b".getBytes(), "2".getBytes()};
+        KeySpec spec = KeySpec.of("MSET");
+        assertEquals(2, spec.keyCount(mset));
+        assertEquals("b", new String(spec.key(mset, 1)));
+        assertEquals(0, KeySpec.of("GET").keyCount(new byte[][] {"GET".getBytes()}), "too short: no keys");
+        assertEquals(3, KeySpec.of("DEL").keyCount(new byte[][] {"DEL".getBytes(), {1}, {2}, {3}}));
+        assertTrue(KeySpec.of("FLUSHALL").everyKey());
+        assertEquals(null, KeySpec.of("PING"));
+    }
+}

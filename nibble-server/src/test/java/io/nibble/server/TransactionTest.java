@@ -1,0 +1,262 @@
+package io.nibble.server;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.Protocol;
+import redis.clients.jedis.Transaction;
+import redis.clients.jedis.exceptions.JedisDataException;
+
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** MULTI/EXEC isolation from other clients and WATCH's optimistic checks, through Jedis. */
+class TransactionTest {
+    private static NibbleServer server;
+
+    @BeforeAll
+    static void start() throws Exception {
+        server = TestServers.start(64L << 20, 2, config -> config.maxQueuedBytes = 8192);
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    private static Jedis client() {
+        return new Jedis("127.0.0.1", server.port());
+    }
+
+    @BeforeEach
+    void flush() {
+        try (Jedis j = client()) {
+            j.flushAll();
+        }
+    }
+
+    @Test
+    void watchAbortsExecOnlyWhenAWatchedKeyChanged() throws Exception {
+        try (Jedis j = client(); Jedis other = client()) {
+            j.set("k", "1");
+            assertEquals("OK", j.watch("k"));
+            other.set("k", "theirs");
+            Transaction t = j.multi();
+            t.set("k", "mine");
+            assertNull(t.exec(), "another client's write to a watched key aborts EXEC");
+            assertEquals("theirs", j.get("k"));
+
+            j.watch("k", "absent");
+            other.set("unrelated", "x");
+            t = j.multi();
+            t.set("k", "mine");
+            t.get("k");
+            assertEquals(List.of("OK", "mine"), t.exec());
+
+            j.watch("k");
+            j.set("k", "own write");
+            t = j.multi();
+            t.get("k");
+            assertNull(t.exec(), "the watching client's own write counts too");
+
+            j.watch("absent");
+            other.set("absent", "created");
+            t = j.multi();
+            t.get("absent");
+            assertNull(t.exec(), "creating a watched key counts");
+
+            j.watch("k");
+            other.flushAll();
+            t = j.multi();
+            t.get("k");
+            assertNull(t.exec(), "FLUSHALL changes every key");
+
+            j.set("k", "v");
+            j.watch("k");
+            assertEquals("OK", j.unwatch());
+            other.set("k", "after unwatch");
+            t = j.multi();
+            t.get("k");
+            assertEquals(List.of("after unwatch"), t.exec());
+
+            j.watch("k");
+            t = j.multi();
+            t.discard();
+            other.set("k", "after discard");
+            t = j.multi();
+            t.get("k");
+            assertEquals(List.of("after discard"), t.exec(), "DISCARD forgets the watched keys");
+
+            j.set("short", "v", redis.clients.jedis.params.SetParams.setParams().px(150));
+            j.set("long", "v");
+            j.watch("short", "long");
+            Thread.sleep(300);
+            t = j.multi();
+            t.get("long");
+            assertNull(t.exec(), "a watched key that expired counts as changed");
+        }
+    }
+
+    @Test
+    void watchInsideMultiAndOversizedTransactionsAbortWithAnError() {
+        try (Jedis j = client()) {
+            j.sendCommand(Protocol.Command.MULTI);
+            JedisDataException e = assertThrows(JedisDataException.class,
+                    () -> j.sendCommand(Protocol.Command.WATCH, "k"));
+            assertTrue(e.getMessage().contains("WATCH inside MULTI"), e.getMessage());
+            e = assertThrows(JedisDataException.class, () -> j.sendCommand(Protocol.Command.EXEC));
+            assertTrue(e.getMessage().startsWith("EXECABORT"), e.getMessage());
+
+            // The test server queues at most 8 KiB of arguments per transaction.
+            Transaction t = j.multi();
+            t.set("a", "x".repeat(3000));
+            t.set("b", "y".repeat(3000));
+            t.set("c", "z".repeat(3000));
+            JedisDataException tooBig = assertThrows(JedisDataException.class, t::exec);
+            assertTrue(tooBig.getMessage().startsWith("EXECABORT"), tooBig.getMessage());
+            assertNull(j.get("a"), "nothing of an aborted transaction runs");
+            assertEquals("PONG", j.ping(), "the connection keeps serving");
+        }
+    }
+
+    /**
+     * The classic optimistic increment, WATCH, GET, MULTI, SET, EXEC and retry on abort, from several clients on a
+     * few keys. A lost update (a WATCH that misses a write, or a write slipping in between EXEC's check and its SET)
+     * leaves a counter short of the number of EXECs that succeeded.
+     */
+    @Test
+    void optimisticIncrementsThroughWatchAreExact() throws Exception {
+        int clients = 6;
+        int perClient = 250;
+        int keys = 3;
+        AtomicLong aborts = new AtomicLong();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread[] threads = new Thread[clients];
+        for (int c = 0; c < clients; c++) {
+            threads[c] = Thread.ofPlatform().start(() -> {
+                try (Jedis j = client()) {
+                    for (int done = 0; done < perClient; ) {
+                        String key = "n" + ThreadLocalRandom.current().nextInt(keys);
+                        j.watch(key);
+                        String v = j.get(key);
+                        long next = (v == null ? 0 : Long.parseLong(v)) + 1;
+                        Transaction t = j.multi();
+                        t.set(key, Long.toString(next));
+                        if (t.exec() == null) {
+                            aborts.incrementAndGet();
+                        } else {
+                            done++;
+                        }
+                    }
+                } catch (Throwable e) {
+                    failure.compareAndSet(null, e);
+                }
+            });
+        }
+        for (Thread t : threads) {
+            t.join();
+        }
+        assertNull(failure.get(), () -> "client failed: " + failure.get());
+        try (Jedis j = client()) {
+            long total = 0;
+            for (int k = 0; k < keys; k++) {
+                String v = j.get("n" + k);
+                total += v == null ? 0 : Long.parseLong(v);
+            }
+            assertEquals((long) clients * perClient, total, "aborted attempts: " + aborts.get());
+        }
+    }
+
+    /**
+     * Transactions that move a random amount from one account to another, against readers that MGET all accounts:
+     * every read must see the total unchanged, so no reader ever sees half of a transaction, and the final balances
+     * must add up to the number of transfers each account took part in.
+     */
+    @Test
+    void readersNeverSeeHalfATransaction() throws Exception {
+        int accounts = 4;
+        long initial = 1_000_000;
+        try (Jedis j = client()) {
+            for (int a = 0; a < accounts; a++) {
+                j.set("acct" + a, Long.toString(initial));
+            }
+        }
+        int writers = 3;
+        int transfers = 600;
+        AtomicBoolean writing = new AtomicBoolean(true);
+        AtomicLong reads = new AtomicLong();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        long[] moved = new long[accounts];
+        Thread[] threads = new Thread[writers + 2];
+        for (int w = 0; w < writers; w++) {
+            threads[w] = Thread.ofPlatform().unstarted(() -> {
+                try (Jedis j = client()) {
+                    ThreadLocalRandom random = ThreadLocalRandom.current();
+                    for (int i = 0; i < transfers; i++) {
+                        int from = random.nextInt(accounts);
+                        int to = (from + 1 + random.nextInt(accounts - 1)) % accounts;
+                        long amount = 1 + random.nextInt(1000);
+                        Transaction t = j.multi();
+                        t.decrBy("acct" + from, amount);
+                        t.incrBy("acct" + to, amount);
+                        assertNotNull(t.exec());
+                        synchronized (moved) {
+                            moved[from] -= amount;
+                            moved[to] += amount;
+                        }
+                    }
+                } catch (Throwable e) {
+                    failure.compareAndSet(null, e);
+                }
+            });
+        }
+        String[] names = new String[accounts];
+        for (int a = 0; a < accounts; a++) {
+            names[a] = "acct" + a;
+        }
+        for (int r = writers; r < threads.length; r++) {
+            threads[r] = Thread.ofPlatform().unstarted(() -> {
+                try (Jedis j = client()) {
+                    while (writing.get()) {
+                        long sum = 0;
+                        for (String v : j.mget(names)) {
+                            sum += Long.parseLong(v);
+                        }
+                        assertEquals(accounts * initial, sum, "an MGET saw a transfer half done");
+                        reads.incrementAndGet();
+                    }
+                } catch (Throwable e) {
+                    failure.compareAndSet(null, e);
+                }
+            });
+        }
+        for (Thread t : threads) {
+            t.start();
+        }
+        for (int w = 0; w < writers; w++) {
+            threads[w].join();
+        }
+        writing.set(false);
+        for (int r = writers; r < threads.length; r++) {
+            threads[r].join();
+        }
+        assertNull(failure.get(), () -> "client failed: " + failure.get());
+        assertTrue(reads.get() > 0, "the readers ran");
+        try (Jedis j = client()) {
+            for (int a = 0; a < accounts; a++) {
+                assertEquals(initial + moved[a], Long.parseLong(j.get(names[a])), names[a]);
+            }
+        }
+    }
+}
