@@ -56,6 +56,7 @@ final class CommandHandler extends ChannelInboundHandlerAdapter {
     public void channelInactive(ChannelHandlerContext ctx) {
         stats.connectedClients.decrementAndGet();
         loops.remove(ctx.channel());
+        commands.release(session);
         if (pending != null) {
             pending.release();
             pending = null;

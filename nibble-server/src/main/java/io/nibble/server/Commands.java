@@ -65,11 +65,21 @@ final class Commands {
             return runCatching(session, name, args, out);
         }
         if (spec.everyKey()) {
+            locks.guard();
             lockEveryStripe();
             try {
                 return runCatching(session, name, args, out);
             } finally {
                 unlockEveryStripe(true);
+                locks.unguard();
+            }
+        }
+        KeyLocks.Slot unguarded = locks.enterUnguarded();
+        if (unguarded != null) {
+            try {
+                return runCatching(session, name, args, out);
+            } finally {
+                locks.leaveUnguarded(unguarded);
             }
         }
         int keys = spec.keyCount(args);
@@ -88,6 +98,18 @@ final class Commands {
                 locks.unlockShared(stripes[i], spec.writes());
             }
         }
+    }
+
+    /** Forgets what a closing connection watched; call on its I/O thread. */
+    void release(Session session) {
+        unwatch(session);
+    }
+
+    private void unwatch(Session s) {
+        if (s.watchCount > 0) {
+            locks.unguard();
+        }
+        s.unwatch();
     }
 
     private boolean runCatching(Session session, String name, byte[][] args, ByteBuf out) {
@@ -381,12 +403,12 @@ final class Commands {
                     throw new CommandError("ERR DISCARD without MULTI");
                 }
                 s.endTransaction();
-                s.unwatch();
+                unwatch(s);
                 Reply.write(out, Reply.OK);
             }
             case "WATCH" -> watch(s, a, out);
             case "UNWATCH" -> {
-                s.unwatch();
+                unwatch(s);
                 Reply.write(out, Reply.OK);
             }
             default -> Reply.error(out, unknown(a));
@@ -763,13 +785,18 @@ final class Commands {
     }
 
     /**
-     * Records the version of each key's stripe, and the key's expiry, under the keys' shared locks: EXEC aborts if
-     * a stripe's version moved on or a key that had a TTL expired meanwhile.
+     * Records the version of each key's stripe, and the key's expiry: EXEC aborts if a stripe's version moved on or
+     * a key that had a TTL expired meanwhile. A watching session keeps the key locks guarded, so every write from
+     * now on moves its stripe's version; a write still running now may move it after it is read, which can only
+     * abort the EXEC needlessly.
      */
     private void watch(Session s, byte[][] a, ByteBuf out) {
         minArity(a, 2);
         if (s.watchCount + a.length - 1 > limits.maxArguments()) {
             throw new CommandError("ERR too many watched keys (max-arguments is " + limits.maxArguments() + ")");
+        }
+        if (s.watchCount == 0) {
+            locks.guard();
         }
         for (int i = 1; i < a.length; i++) {
             int stripe = locks.stripe(a[i]);
@@ -790,7 +817,7 @@ final class Commands {
         boolean failed = s.transactionFailed;
         s.endTransaction();
         if (failed) {
-            s.unwatch();
+            unwatch(s);
             throw new CommandError("EXECABORT Transaction discarded because of previous errors.");
         }
         boolean everyKey = false;
@@ -816,11 +843,14 @@ final class Commands {
                 }
             }
             count = distinctStripes(marked, n);
+        }
+        locks.guard(); // a watching session already guards; this covers the EXEC either way
+        if (everyKey) {
+            lockEveryStripe();
+        } else {
             for (int i = 0; i < count; i++) {
                 locks.lockExclusive(marked[i] >>> 1);
             }
-        } else {
-            lockEveryStripe();
         }
         boolean ran = false;
         try {
@@ -836,7 +866,6 @@ final class Commands {
             }
         } finally {
             s.inExec = false;
-            s.unwatch();
             if (everyKey) {
                 unlockEveryStripe(ran);
             } else {
@@ -844,6 +873,8 @@ final class Commands {
                     locks.unlockExclusive(marked[i] >>> 1, ran && (marked[i] & 1) != 0);
                 }
             }
+            locks.unguard();
+            unwatch(s);
         }
     }
 

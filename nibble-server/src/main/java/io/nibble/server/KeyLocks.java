@@ -4,16 +4,28 @@ import io.nibble.index.KeyHash;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import io.netty.util.concurrent.FastThreadLocal;
+
 import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Striped readers-writer locks over the key space, each with a version: what isolates MULTI/EXEC from other
  * clients and tells EXEC whether a WATCHed key changed.
  *
- * <p>Every keyed command holds its keys' stripes shared while it runs, and a write adds one to their versions as
- * it releases them. EXEC holds the stripes of all its keys (and of the watched keys) exclusively, so no other
- * command reads or writes those keys between the WATCH check and the last queued command.
+ * <p>While guarded (some client WATCHes keys, or an EXEC or FLUSHALL runs), every keyed command holds its keys'
+ * stripes shared while it runs, and a write adds one to their versions as it releases them. EXEC holds the stripes
+ * of all its keys (and of the watched keys) exclusively, so no other command reads or writes those keys between
+ * the WATCH check and the last queued command.
+ *
+ * <p>Unguarded, which is the common case, keyed commands skip the stripes: each I/O thread marks itself inside a
+ * command ({@link #enterUnguarded}), and {@link #guard} waits until every command that started unguarded has
+ * finished. This is a Dekker handshake: the thread stores its odd sequence, fences, then reads the guard count; the
+ * guard increments the count (a volatile read-modify-write), then reads each sequence. At least one side sees the
+ * other, so a command either sees the guard and takes its stripes or is waited for.
  *
  * <p>A stripe word is {@code version:41 | readers:22 | exclusive:1}. It is acquired with a CAS and released with
  * an atomic add, both volatile, so everything a holder wrote to the store happens-before the next acquisition,
@@ -33,6 +45,75 @@ final class KeyLocks {
 
     private final long[] words = new long[STRIPES];
     private final long seed = ThreadLocalRandom.current().nextLong();
+    /** Sessions watching keys plus EXECs and FLUSHALLs running; while zero, keyed commands skip the stripes. */
+    private final AtomicInteger guards = new AtomicInteger();
+    private final List<Slot> slots = new CopyOnWriteArrayList<>();
+    private final FastThreadLocal<Slot> ownSlot = new FastThreadLocal<>() {
+        @Override
+        protected Slot initialValue() {
+            Slot slot = new Slot();
+            slots.add(slot);
+            return slot;
+        }
+    };
+
+    /** One I/O thread's sequence: odd while it runs a command without stripes. Written by that thread only. */
+    static final class Slot {
+        private static final VarHandle SEQUENCE;
+
+        static {
+            try {
+                SEQUENCE = MethodHandles.lookup().findVarHandle(Slot.class, "sequence", long.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+
+        @SuppressWarnings("unused")
+        private long p1, p2, p3, p4, p5, p6, p7; // keep other threads' writes off this line
+        private long sequence;
+        @SuppressWarnings("unused")
+        private long q1, q2, q3, q4, q5, q6, q7;
+    }
+
+    /**
+     * Starts a keyed command on this thread without stripes, when nothing is guarded.
+     *
+     * @return the slot to pass to {@link #leaveUnguarded}, or null: take the stripes instead
+     */
+    Slot enterUnguarded() {
+        Slot slot = ownSlot.get();
+        long sequence = slot.sequence;
+        Slot.SEQUENCE.setOpaque(slot, sequence + 1);
+        VarHandle.fullFence(); // the odd sequence is visible before the guard count is read
+        if (guards.get() == 0) {
+            return slot;
+        }
+        Slot.SEQUENCE.setRelease(slot, sequence + 2);
+        return null;
+    }
+
+    void leaveUnguarded(Slot slot) {
+        Slot.SEQUENCE.setRelease(slot, slot.sequence + 1);
+    }
+
+    /**
+     * From now until {@link #unguard}, keyed commands take their stripes; returns once the commands that started
+     * without them have finished. Call outside any command that {@link #enterUnguarded} let in.
+     */
+    void guard() {
+        guards.incrementAndGet();
+        for (Slot slot : slots) {
+            long sequence = (long) Slot.SEQUENCE.getVolatile(slot);
+            for (int spins = 0; (sequence & 1) != 0 && (long) Slot.SEQUENCE.getVolatile(slot) == sequence; spins++) {
+                backoff(spins);
+            }
+        }
+    }
+
+    void unguard() {
+        guards.decrementAndGet();
+    }
 
     int stripe(byte[] key) {
         long h = KeyHash.hash(key, seed);

@@ -29,7 +29,7 @@ record KeySpec(int first, int step, boolean multi, boolean writes, boolean every
             Map.entry("DECR", WRITE), Map.entry("INCRBY", WRITE), Map.entry("DECRBY", WRITE),
             Map.entry("INCRBYFLOAT", WRITE), Map.entry("EXPIRE", WRITE), Map.entry("PEXPIRE", WRITE),
             Map.entry("EXPIREAT", WRITE), Map.entry("PEXPIREAT", WRITE), Map.entry("PERSIST", WRITE),
-            Map.entry("MGET", READ_ALL), Map.entry("EXISTS", READ_ALL), Map.entry("WATCH", READ_ALL),
+            Map.entry("MGET", READ_ALL), Map.entry("EXISTS", READ_ALL),
             Map.entry("DEL", WRITE_ALL), Map.entry("UNLINK", WRITE_ALL),
             Map.entry("MSET", WRITE_PAIRS), Map.entry("MSETNX", WRITE_PAIRS),
             Map.entry("FLUSHALL", EVERY_KEY), Map.entry("FLUSHDB", EVERY_KEY));

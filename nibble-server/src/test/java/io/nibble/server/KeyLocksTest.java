@@ -61,6 +61,52 @@ class KeyLocksTest {
         writer.join();
     }
 
+    /**
+     * Commands let in without stripes must all have left when {@link KeyLocks#guard} returns, and none may get in
+     * until {@link KeyLocks#unguard}: otherwise an EXEC could run beside a command that takes no locks.
+     */
+    @Test
+    void guardWaitsForUnguardedCommandsAndKeepsNewOnesOut() throws Exception {
+        KeyLocks locks = new KeyLocks();
+        java.util.concurrent.atomic.AtomicInteger inside = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicLong unguardedRuns = new java.util.concurrent.atomic.AtomicLong();
+        AtomicBoolean stop = new AtomicBoolean();
+        Thread[] workers = new Thread[3];
+        for (int w = 0; w < workers.length; w++) {
+            workers[w] = Thread.ofPlatform().start(() -> {
+                while (!stop.get()) {
+                    KeyLocks.Slot slot = locks.enterUnguarded();
+                    if (slot != null) {
+                        inside.incrementAndGet();
+                        for (int spin = 0; spin < 50; spin++) {
+                            Thread.onSpinWait();
+                        }
+                        inside.decrementAndGet();
+                        locks.leaveUnguarded(slot);
+                        unguardedRuns.incrementAndGet();
+                    }
+                }
+            });
+        }
+        int violations = 0;
+        for (int round = 0; round < 2_000; round++) {
+            locks.guard();
+            for (int check = 0; check < 20; check++) {
+                if (inside.get() != 0) {
+                    violations++;
+                }
+            }
+            locks.unguard();
+            Thread.onSpinWait();
+        }
+        stop.set(true);
+        for (Thread t : workers) {
+            t.join();
+        }
+        assertEquals(0, violations, "unguarded commands ran while guarded");
+        assertTrue(unguardedRuns.get() > 0, "commands ran unguarded between guards");
+    }
+
     @Test
     void stripesAreSortedAndDistinct() {
         int[] stripes = {9, 3, 9, 1, 3, 7};
