@@ -144,8 +144,10 @@ final class Commands {
             session.transactionFailed = true;
             Reply.error(out, "ERR transaction exceeds max-queued-bytes (" + limits.maxQueuedBytes() + ")");
         } else {
-            session.queued.add(args);
-            session.queuedBytes += bytes;
+            if (!session.transactionFailed) { // a failed transaction only waits for its EXECABORT: keep nothing
+                session.queued.add(args);
+                session.queuedBytes += bytes;
+            }
             Reply.write(out, Reply.QUEUED);
         }
     }
