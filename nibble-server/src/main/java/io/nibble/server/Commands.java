@@ -781,7 +781,33 @@ final class Commands {
                     Reply.bulk(out, p[1]);
                 }
             }
-            case "SET", "RESETSTAT", "REWRITE" -> Reply.write(out, Reply.OK);
+            case "SET" -> {
+                if (a.length < 4 || a.length % 2 != 0) {
+                    throw new CommandError("ERR wrong number of arguments for 'config|set' command");
+                }
+                // Settings are fixed at start-up: setting one to the value it has is all that can succeed.
+                for (int i = 2; i < a.length; i += 2) {
+                    String parameter = text(a[i]).toLowerCase(Locale.ROOT);
+                    String[] current = config.parameters().stream()
+                            .filter(entry -> entry[0].equals(parameter)).findFirst().orElse(null);
+                    if (current == null) {
+                        throw new CommandError("ERR Unknown option or number of arguments for CONFIG SET - '"
+                                + parameter + "'");
+                    }
+                    if (!current[1].equals(text(a[i + 1]))) {
+                        throw new CommandError("ERR CONFIG SET failed (possibly related to argument '" + parameter
+                                + "') - this server takes its settings at start-up only");
+                    }
+                }
+                Reply.write(out, Reply.OK);
+            }
+            case "RESETSTAT" -> {
+                stats.reset();
+                Reply.write(out, Reply.OK);
+            }
+            case "REWRITE" -> throw new CommandError(config.configFile == null
+                    ? "ERR The server is running without a config file"
+                    : "ERR CONFIG REWRITE is not supported; edit " + config.configFile);
             default -> throw new CommandError("ERR unknown subcommand '" + text(a[1]) + "'. Try CONFIG HELP.");
         }
     }
@@ -1063,6 +1089,14 @@ final class Commands {
         final java.util.concurrent.atomic.AtomicInteger connectedClients = new java.util.concurrent.atomic.AtomicInteger();
         /** Event loops currently taking connections. */
         volatile java.util.function.IntSupplier activeLoops = () -> 1;
+
+        /** CONFIG RESETSTAT: the counters restart from zero; gauges (clients, loops) stay as they are. */
+        void reset() {
+            commands.reset();
+            connectionsReceived.set(0);
+            rejectedConnections.set(0);
+            protocolErrors.set(0);
+        }
 
         long uptimeSeconds() {
             return (System.currentTimeMillis() - startMillis) / 1000;

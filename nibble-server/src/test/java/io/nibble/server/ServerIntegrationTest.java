@@ -151,6 +151,22 @@ class ServerIntegrationTest {
     }
 
     @Test
+    void configReportsSettingsAndRefusesChangesItCannotMake() {
+        try (Jedis j = client()) {
+            assertEquals(java.util.Map.of("maxmemory", Long.toString(64L << 20)), j.configGet("maxmemory"));
+            assertEquals("OK", j.configSet("maxmemory", Long.toString(64L << 20)), "the value it already has");
+            JedisDataException e = assertThrows(JedisDataException.class, () -> j.configSet("maxmemory", "1"));
+            assertTrue(e.getMessage().contains("start-up"), e.getMessage());
+            e = assertThrows(JedisDataException.class, () -> j.configSet("no-such-option", "1"));
+            assertTrue(e.getMessage().contains("Unknown option"), e.getMessage());
+            assertThrows(JedisDataException.class, j::configRewrite);
+            j.get("counted");
+            assertEquals("OK", j.configResetStat());
+            assertTrue(j.info("stats").contains("total_commands_processed:1\r\n"), j.info("stats"));
+        }
+    }
+
+    @Test
     void transactionsAndPipelines() {
         try (Jedis j = client()) {
             Transaction t = j.multi();
