@@ -83,19 +83,19 @@ final class Commands {
             }
         }
         int keys = spec.keyCount(args);
-        int[] stripes = session.stripes(keys);
+        int[] marked = session.stripes(keys);
         for (int i = 0; i < keys; i++) {
-            stripes[i] = locks.stripe(spec.key(args, i));
+            marked[i] = KeyLocks.mark(locks.stripe(spec.key(args, i)), spec.writes());
         }
-        keys = KeyLocks.sortDistinct(stripes, keys);
+        keys = KeyLocks.sortDistinct(marked, keys);
         for (int i = 0; i < keys; i++) {
-            locks.lockShared(stripes[i]);
+            locks.lockShared(KeyLocks.stripeOf(marked[i]));
         }
         try {
             return runCatching(session, name, args, out);
         } finally {
             for (int i = 0; i < keys; i++) {
-                locks.unlockShared(stripes[i], spec.writes());
+                locks.unlockShared(KeyLocks.stripeOf(marked[i]), KeyLocks.writes(marked[i]));
             }
         }
     }
@@ -848,36 +848,32 @@ final class Commands {
             unwatch(s);
             throw new CommandError("EXECABORT Transaction discarded because of previous errors.");
         }
+        // Each stripe to lock as stripe << 1 | 1 when a queued command writes one of its keys (see KeyLocks).
         boolean everyKey = false;
-        int count = s.watchCount;
+        int n = s.watchCount;
+        int[] marked = s.stripes(n);
+        for (int i = 0; i < n; i++) {
+            marked[i] = KeyLocks.mark(s.watchStripes[i], false);
+        }
         for (byte[][] command : commands) {
             KeySpec spec = KeySpec.of(commandName(command[0]));
-            if (spec != null) {
-                everyKey |= spec.everyKey();
-                count += spec.keyCount(command);
+            if (spec == null) {
+                continue;
+            }
+            everyKey |= spec.everyKey();
+            int keys = spec.keyCount(command);
+            marked = s.stripes(n + keys);
+            for (int k = 0; k < keys; k++) {
+                marked[n++] = KeyLocks.mark(locks.stripe(spec.key(command, k)), spec.writes());
             }
         }
-        // Each locked stripe as stripe << 1 | 1 when a queued command writes one of its keys.
-        int[] marked = everyKey ? null : new int[count];
-        if (!everyKey) {
-            int n = 0;
-            for (int i = 0; i < s.watchCount; i++) {
-                marked[n++] = s.watchStripes[i] << 1;
-            }
-            for (byte[][] command : commands) {
-                KeySpec spec = KeySpec.of(commandName(command[0]));
-                for (int k = 0, keys = spec == null ? 0 : spec.keyCount(command); k < keys; k++) {
-                    marked[n++] = locks.stripe(spec.key(command, k)) << 1 | (spec.writes() ? 1 : 0);
-                }
-            }
-            count = distinctStripes(marked, n);
-        }
+        int count = everyKey ? 0 : KeyLocks.sortDistinct(marked, n);
         locks.guard(); // a watching session already guards; this covers the EXEC either way
         if (everyKey) {
             lockEveryStripe();
         } else {
             for (int i = 0; i < count; i++) {
-                locks.lockExclusive(marked[i] >>> 1);
+                locks.lockExclusive(KeyLocks.stripeOf(marked[i]));
             }
         }
         boolean ran = false;
@@ -898,26 +894,12 @@ final class Commands {
                 unlockEveryStripe(ran);
             } else {
                 for (int i = 0; i < count; i++) {
-                    locks.unlockExclusive(marked[i] >>> 1, ran && (marked[i] & 1) != 0);
+                    locks.unlockExclusive(KeyLocks.stripeOf(marked[i]), ran && KeyLocks.writes(marked[i]));
                 }
             }
             locks.unguard();
             unwatch(s);
         }
-    }
-
-    /** Sorts marked stripes and merges repeats of a stripe, keeping its write mark if any had it; returns the count. */
-    private static int distinctStripes(int[] marked, int count) {
-        java.util.Arrays.sort(marked, 0, count);
-        int distinct = 0;
-        for (int i = 0; i < count; i++) {
-            if (distinct > 0 && marked[distinct - 1] >>> 1 == marked[i] >>> 1) {
-                marked[distinct - 1] |= marked[i] & 1;
-            } else {
-                marked[distinct++] = marked[i];
-            }
-        }
-        return distinct;
     }
 
     /** Under the watched stripes' exclusive locks: no watched stripe changed and no watched TTL ran out. */

@@ -158,20 +158,36 @@ final class KeyLocks {
         WORDS.getAndAdd(words, stripe, wrote ? VERSION_ONE - EXCLUSIVE : -EXCLUSIVE);
     }
 
+    /** A stripe to lock, marked with whether its holder writes: {@code stripe << 1 | write}. */
+    static int mark(int stripe, boolean writes) {
+        return stripe << 1 | (writes ? 1 : 0);
+    }
+
+    static int stripeOf(int marked) {
+        return marked >>> 1;
+    }
+
+    static boolean writes(int marked) {
+        return (marked & 1) != 0;
+    }
+
     /**
-     * Sorts the first {@code count} stripes and drops repeats, the order in which several are locked.
+     * Sorts the first {@code count} marked stripes into the order in which several are locked and merges repeats of
+     * a stripe, keeping the write mark if any of them had it.
      *
      * @return how many distinct stripes lead the array now
      */
-    static int sortDistinct(int[] stripes, int count) {
+    static int sortDistinct(int[] marked, int count) {
         if (count < 2) {
             return count;
         }
-        Arrays.sort(stripes, 0, count);
+        Arrays.sort(marked, 0, count);
         int distinct = 1;
         for (int i = 1; i < count; i++) {
-            if (stripes[i] != stripes[distinct - 1]) {
-                stripes[distinct++] = stripes[i];
+            if (stripeOf(marked[i]) == stripeOf(marked[distinct - 1])) {
+                marked[distinct - 1] |= marked[i] & 1;
+            } else {
+                marked[distinct++] = marked[i];
             }
         }
         return distinct;

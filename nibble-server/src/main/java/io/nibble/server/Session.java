@@ -23,7 +23,7 @@ final class Session {
     boolean inExec;
     /** Length of the last value this connection read: the room GET plans for in the reply buffer. */
     int lastValueLength = 64;
-    /** Scratch for the key-lock stripes of one command, reused so that locking allocates nothing. */
+    /** Scratch for the marked key-lock stripes of one command or EXEC, reused so that locking allocates nothing. */
     int[] stripes = new int[8];
 
     /** WATCHed keys as their stripe, the stripe's version then, and the key's expiry then (ms, or negative). */
@@ -49,9 +49,10 @@ final class Session {
         transactionFailed = false;
     }
 
+    /** The scratch array, grown to at least {@code atLeast} with its contents kept. */
     int[] stripes(int atLeast) {
         if (stripes.length < atLeast) {
-            stripes = new int[Math.max(atLeast, 2 * stripes.length)];
+            stripes = Arrays.copyOf(stripes, Math.max(atLeast, 2 * stripes.length));
         }
         return stripes;
     }

@@ -109,10 +109,12 @@ class KeyLocksTest {
 
     @Test
     void stripesAreSortedAndDistinct() {
-        int[] stripes = {9, 3, 9, 1, 3, 7};
-        int n = KeyLocks.sortDistinct(stripes, stripes.length);
+        int[] marked = {KeyLocks.mark(9, false), KeyLocks.mark(3, false), KeyLocks.mark(9, true),
+                KeyLocks.mark(1, false), KeyLocks.mark(3, false), KeyLocks.mark(7, true)};
+        int n = KeyLocks.sortDistinct(marked, marked.length);
         assertEquals(4, n);
-        assertArrayEquals(new int[] {1, 3, 7, 9}, java.util.Arrays.copyOf(stripes, n));
+        assertArrayEquals(new int[] {KeyLocks.mark(1, false), KeyLocks.mark(3, false), KeyLocks.mark(7, true),
+                KeyLocks.mark(9, true)}, java.util.Arrays.copyOf(marked, n), "a write mark survives the merge");
     }
 
     @Test
