@@ -28,6 +28,13 @@ import java.util.concurrent.atomic.AtomicInteger;
  * fence, retrying on any change. MOVED is set, with the lock released, once the bucket's entries have been copied
  * into the {@link #successor()}: from then on this bucket is read and written only there. Overflow buckets are
  * never reused while the array lives, so a reader following a stale link reads entries that validation rejects.
+ *
+ * <p>The overflow pool is split so that a resize can never run out of it. Inserts may take up to {@code buckets}
+ * overflow buckets; only the move of a predecessor's buckets may take the rest, {@code 2 * buckets} more. That is
+ * enough because a moved bucket's two successor chains are empty when the move fills them, so the move takes at
+ * most one overflow bucket per six entries it copies, and a predecessor of {@code b} buckets holds at most
+ * {@code 6 * (2b + M)} entries, where {@code M < 2b} is what its own move took: fewer than
+ * {@code 2 * (2b) = 2 * buckets} overflow buckets in all. The pool is address space touched on first use.
  */
 public final class BucketArray {
     public static final int BUCKET_BYTES = 64;
@@ -52,6 +59,8 @@ public final class BucketArray {
     private final MemorySegment mem;
     final int buckets;
     final long mask;
+    /** Overflow buckets inserts may take; a move may take up to {@link #overflowCapacity}. */
+    private final int insertOverflowLimit;
     private final int overflowCapacity;
     private final AtomicInteger overflowUsed = new AtomicInteger();
     @SuppressWarnings("unused")
@@ -66,7 +75,8 @@ public final class BucketArray {
         }
         this.buckets = buckets;
         this.mask = buckets - 1;
-        this.overflowCapacity = buckets;
+        this.insertOverflowLimit = buckets;
+        this.overflowCapacity = 3 * buckets;
         this.region = Region.anonymous((long) (buckets + overflowCapacity) * BUCKET_BYTES);
         this.mem = region.memory();
     }
@@ -153,13 +163,21 @@ public final class BucketArray {
         return link == 0 ? -1 : (buckets + link - 1) << 6;
     }
 
-    /** Appends a fresh overflow bucket to the chain ending at {@code last}; -1 when the pool is exhausted. */
-    long grow(long last) {
-        int index = overflowUsed.getAndIncrement();
-        if (index >= overflowCapacity) {
-            overflowUsed.decrementAndGet();
-            return -1;
-        }
+    /**
+     * Appends a fresh overflow bucket to the chain ending at {@code last}; -1 when the pool is exhausted.
+     *
+     * @param moving true for the move of a predecessor's bucket, which may use the part of the pool kept for it
+     */
+    long grow(long last, boolean moving) {
+        int limit = moving ? overflowCapacity : insertOverflowLimit;
+        int index;
+        do {
+            // A CAS rather than an increment undone on failure, so failed inserts never make a move see a full pool.
+            index = overflowUsed.get();
+            if (index >= limit) {
+                return -1;
+            }
+        } while (!overflowUsed.compareAndSet(index, index + 1));
         long bucket = (long) (buckets + index) << 6;
         WORD.setRelease(mem, last + LINK, (long) index + 1);
         return bucket;
@@ -167,7 +185,7 @@ public final class BucketArray {
 
     /** True when the array is loaded enough to double. */
     boolean wantsGrowth(long keys) {
-        return keys > (long) buckets * ENTRIES * 7 / 10 || overflowUsed.get() > overflowCapacity / 2;
+        return keys > (long) buckets * ENTRIES * 7 / 10 || overflowUsed.get() > insertOverflowLimit / 2;
     }
 
     long residentBytes() {

@@ -200,7 +200,7 @@ public final class HashIndex implements AutoCloseable {
      * @return false when the subtable's overflow pool is exhausted; unlock, call {@link #makeRoom} and retry
      */
     public boolean insert(BucketArray a, long hash, long tag, long address) {
-        long slot = freeSlot(a, a.bucketOf(hash));
+        long slot = freeSlot(a, a.bucketOf(hash), false);
         if (slot < 0) {
             return false;
         }
@@ -215,7 +215,7 @@ public final class HashIndex implements AutoCloseable {
         subtable(hash).count.decrementAndGet();
     }
 
-    private static long freeSlot(BucketArray a, long bucket) {
+    private static long freeSlot(BucketArray a, long bucket, boolean moving) {
         long last = bucket;
         for (long b = bucket; b >= 0; b = a.next(b)) {
             for (int i = 0; i < BucketArray.ENTRIES; i++) {
@@ -226,7 +226,7 @@ public final class HashIndex implements AutoCloseable {
             }
             last = b;
         }
-        long fresh = a.grow(last);
+        long fresh = a.grow(last, moving);
         return fresh < 0 ? -1 : fresh + BucketArray.FIRST_ENTRY;
     }
 
@@ -333,8 +333,9 @@ public final class HashIndex implements AutoCloseable {
                 long e = a.entryAcquire(b + BucketArray.FIRST_ENTRY + 8L * i);
                 if (e != 0) {
                     long h = hashOfRecordKey(BucketArray.addressOf(e));
-                    long slot = freeSlot(next, next.bucketOf(h));
+                    long slot = freeSlot(next, next.bucketOf(h), true);
                     if (slot < 0) {
+                        // Unreachable: the successor keeps enough of its pool for moves (see BucketArray).
                         a.unlock(bucket, v);
                         throw new IllegalStateException("index overflow pool exhausted while resizing");
                     }
