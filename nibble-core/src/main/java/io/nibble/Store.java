@@ -443,23 +443,19 @@ final class Store implements AutoCloseable {
                     }
                 }
                 if (neededBlocks == 0) {
-                    for (int i = 0; i < n; i++) {
-                        long tag = HashIndex.tag(hashes[i]);
-                        long entry = index.slotOf(arrays[i], hashes[i], tag, keys[i]);
-                        if (entry >= 0) {
-                            replaceLocked(arrays[i], entry, tag, addresses[i], index.addressAt(arrays[i], entry));
-                        } else {
-                            mem.putLong(addresses[i] + SEQUENCE_OFFSET, System.nanoTime());
-                            if (!index.insert(arrays[i], hashes[i], tag, addresses[i])) {
-                                // Keys published so far stay: they are whole values; retry the rest later.
-                                needRoom = true;
-                                roomFor = hashes[i];
-                                break;
+                    int failed = insertNewKeys(keys, hashes, arrays, addresses);
+                    if (failed >= 0) {
+                        needRoom = true;
+                        roomFor = hashes[failed];
+                    } else {
+                        for (int i = 0; i < n; i++) {
+                            long tag = HashIndex.tag(hashes[i]);
+                            long entry = index.slotOf(arrays[i], hashes[i], tag, keys[i]);
+                            long current = index.addressAt(arrays[i], entry);
+                            if (current != addresses[i]) {
+                                replaceLocked(arrays[i], entry, tag, addresses[i], current);
                             }
-                            segments.addLive(mem.segmentOf(addresses[i]), footprint(addresses[i]));
                         }
-                    }
-                    if (!needRoom) {
                         written = true;
                     }
                 }
@@ -489,6 +485,37 @@ final class Store implements AutoCloseable {
                 throw new NibbleFullException();
             }
         }
+    }
+
+    /**
+     * With every key's bucket locked: inserts the keys not yet in the index, all or none. An insert can fail when a
+     * bucket chain cannot grow; the keys inserted before it are then removed again, which no reader can observe
+     * because readers wait for locked buckets.
+     *
+     * @return -1 when every new key was inserted, else the position of the key whose insert failed
+     */
+    private int insertNewKeys(Object[] keys, long[] hashes, BucketArray[] arrays, long[] addresses) {
+        int n = keys.length;
+        for (int i = 0; i < n; i++) {
+            long tag = HashIndex.tag(hashes[i]);
+            if (index.slotOf(arrays[i], hashes[i], tag, keys[i]) >= 0) {
+                continue; // present, or inserted earlier in this call: replaced afterwards, so later duplicates win
+            }
+            mem.putLong(addresses[i] + SEQUENCE_OFFSET, System.nanoTime());
+            if (!index.insert(arrays[i], hashes[i], tag, addresses[i])) {
+                for (int j = i - 1; j >= 0; j--) {
+                    long t = HashIndex.tag(hashes[j]);
+                    long slot = index.slotOf(arrays[j], hashes[j], t, keys[j]);
+                    if (slot >= 0 && index.addressAt(arrays[j], slot) == addresses[j]) {
+                        index.remove(arrays[j], hashes[j], slot);
+                        segments.addLive(mem.segmentOf(addresses[j]), -footprint(addresses[j]));
+                    }
+                }
+                return i;
+            }
+            segments.addLive(mem.segmentOf(addresses[i]), footprint(addresses[i]));
+        }
+        return -1;
     }
 
     /**

@@ -285,4 +285,43 @@ class AtomicOperationsTest {
             store.verify();
         }
     }
+
+    /**
+     * A multi-key write whose keys all land in one bucket chain, longer than the chain can grow: inserts fail part
+     * way, the index grows and the write is retried. The failed attempts must leave nothing behind, or the retried
+     * putAllIfAbsent would find its own keys and refuse.
+     */
+    @Test
+    void aMultiKeyWriteThatOverflowsItsBucketChainIsAllOrNothing() throws Exception {
+        try (Nibble store = Nibble.builder().capacity(64L << 20).build()) {
+            var storeField = Nibble.class.getDeclaredField("store");
+            storeField.setAccessible(true);
+            var indexField = Store.class.getDeclaredField("index");
+            indexField.setAccessible(true);
+            io.nibble.index.HashIndex index = (io.nibble.index.HashIndex) indexField.get(storeField.get(store));
+            long buckets = index.subtable(0).current().buckets();
+            // Keys of subtable 0 that share one bucket in arrays of up to 2 * buckets.
+            int n = 1000;
+            byte[][] keys = new byte[n][];
+            byte[][] values = new byte[n][];
+            for (long i = 0, found = 0; found < n; i++) {
+                byte[] key = TestValues.key(i);
+                long h = index.hash(key);
+                if ((h >>> 56) == 0 && (h & (2 * buckets - 1)) == 0) {
+                    keys[(int) found] = key;
+                    values[(int) found] = ByteBuffer.allocate(16).putLong(i).putLong(~i).array();
+                    found++;
+                }
+            }
+            long resizes = index.resizes();
+            assertTrue(store.putAllIfAbsent(keys, values), "refused because an earlier attempt left keys behind");
+            assertTrue(index.resizes() >= resizes + 2, "the chain overflowed at least twice");
+            assertEquals(n, store.size());
+            for (int i = 0; i < n; i++) {
+                assertArrayEquals(values[i], store.get(keys[i]), "key " + i);
+            }
+            assertFalse(store.putAllIfAbsent(keys, values));
+            store.verify();
+        }
+    }
 }
