@@ -301,6 +301,26 @@ public final class Nibble implements AutoCloseable {
         return store.putAll(requireAll(keys, "keys"), requireAll(values, "values"), true);
     }
 
+    /**
+     * Reads several keys as of one moment: a {@link #putAll} or {@link #deleteAll} is seen whole or not at all
+     * (Redis's MGET).
+     *
+     * @return the values in the order of the keys, null where a key is absent
+     */
+    public byte[][] getAll(byte[][] keys) {
+        return store.getAll(requireAll(keys, "keys"));
+    }
+
+    /**
+     * Removes several keys as one step: no {@link #getAll} sees some of them removed and others not (Redis's DEL
+     * with several keys).
+     *
+     * @return how many distinct keys were present
+     */
+    public long deleteAll(byte[][] keys) {
+        return store.deleteAll(requireAll(keys, "keys"));
+    }
+
     private static byte[][] requireAll(byte[][] arrays, String what) {
         Objects.requireNonNull(arrays, what);
         for (byte[] a : arrays) {

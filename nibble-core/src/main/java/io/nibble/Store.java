@@ -385,11 +385,7 @@ final class Store implements AutoCloseable {
             checkValue(values[i]);
             hashes[i] = index.hash(keys[i]);
         }
-        Integer[] order = new Integer[n];
-        for (int i = 0; i < n; i++) {
-            order[i] = i;
-        }
-        java.util.Arrays.sort(order, (x, y) -> HashIndex.compareLockOrder(hashes[x], hashes[y]));
+        Integer[] order = lockOrder(hashes);
         int cpu = cpu();
         int home = nodeOf(cpu);
         BucketArray[] arrays = new BucketArray[n];
@@ -404,21 +400,7 @@ final class Store implements AutoCloseable {
             int locked = 0;
             try {
                 ensureOpen();
-                for (; locked < n; locked++) {
-                    int i = order[locked];
-                    if (locked > 0) {
-                        // Keys of one bucket are adjacent in lock order: reuse the lock just taken.
-                        int previous = order[locked - 1];
-                        BucketArray held = arrays[previous];
-                        shared[locked] = (hashes[i] >>> 56) == (hashes[previous] >>> 56)
-                                && held.bucketOf(hashes[i]) == held.bucketOf(hashes[previous]);
-                        if (shared[locked]) {
-                            arrays[i] = held;
-                            continue;
-                        }
-                    }
-                    arrays[i] = index.lockWithoutHelping(hashes[i]);
-                }
+                locked = lockAll(hashes, order, arrays, shared);
                 // Later duplicates of a key win, as in MSET.
                 if (onlyIfNoneExist) {
                     for (int i = 0; i < n; i++) {
@@ -460,11 +442,7 @@ final class Store implements AutoCloseable {
                     }
                 }
             } finally {
-                for (int j = locked - 1; j >= 0; j--) {
-                    if (!shared[j]) {
-                        index.unlock(arrays[order[j]], hashes[order[j]]);
-                    }
-                }
+                unlockAll(hashes, order, arrays, shared, locked);
                 epochs.unpin(slot);
             }
             if (written) {
@@ -485,6 +463,174 @@ final class Store implements AutoCloseable {
                 throw new NibbleFullException();
             }
         }
+    }
+
+    /** Positions of {@code hashes} sorted into {@link HashIndex#compareLockOrder}, the order to lock them in. */
+    private static Integer[] lockOrder(long[] hashes) {
+        Integer[] order = new Integer[hashes.length];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        java.util.Arrays.sort(order, (x, y) -> HashIndex.compareLockOrder(hashes[x], hashes[y]));
+        return order;
+    }
+
+    /**
+     * Locks the bucket of every key, in {@code order}, without helping resizes (helping would lock buckets out of
+     * order). Keys of one bucket are adjacent in that order and share its lock: {@code shared[j]} marks a position
+     * that reuses the lock of the position before it.
+     *
+     * @return the number of positions locked, all of them
+     */
+    private int lockAll(long[] hashes, Integer[] order, BucketArray[] arrays, boolean[] shared) {
+        for (int j = 0; j < order.length; j++) {
+            int i = order[j];
+            if (j > 0) {
+                int previous = order[j - 1];
+                BucketArray held = arrays[previous];
+                shared[j] = (hashes[i] >>> 56) == (hashes[previous] >>> 56)
+                        && held.bucketOf(hashes[i]) == held.bucketOf(hashes[previous]);
+                if (shared[j]) {
+                    arrays[i] = held;
+                    continue;
+                }
+            }
+            arrays[i] = index.lockWithoutHelping(hashes[i]);
+        }
+        return order.length;
+    }
+
+    private void unlockAll(long[] hashes, Integer[] order, BucketArray[] arrays, boolean[] shared, int locked) {
+        for (int j = locked - 1; j >= 0; j--) {
+            if (!shared[j]) {
+                index.unlock(arrays[order[j]], hashes[order[j]]);
+            }
+        }
+    }
+
+    /**
+     * Removes several keys as one step: no reader of several keys sees some removed and others not.
+     *
+     * @return how many of the keys were present (a key given twice counts once)
+     */
+    long deleteAll(Object[] keys) {
+        int n = keys.length;
+        long[] hashes = new long[n];
+        for (int i = 0; i < n; i++) {
+            checkKey(keys[i]);
+            hashes[i] = index.hash(keys[i]);
+        }
+        Integer[] order = lockOrder(hashes);
+        BucketArray[] arrays = new BucketArray[n];
+        boolean[] shared = new boolean[n];
+        int slot = epochs.pin(cpu());
+        int locked = 0;
+        try {
+            ensureOpen();
+            locked = lockAll(hashes, order, arrays, shared);
+            long removed = 0;
+            for (int i = 0; i < n; i++) {
+                long entry = index.slotOf(arrays[i], hashes[i], HashIndex.tag(hashes[i]), keys[i]);
+                if (entry >= 0) {
+                    long old = index.addressAt(arrays[i], entry);
+                    removed += isExpired(mem.getLong(old), old) ? 0 : 1;
+                    index.remove(arrays[i], hashes[i], entry);
+                    segments.addLive(mem.segmentOf(old), -footprint(old));
+                }
+            }
+            return removed;
+        } finally {
+            unlockAll(hashes, order, arrays, shared, locked);
+            epochs.unpin(slot);
+        }
+    }
+
+    /** Optimistic snapshot attempts before {@link #getAll} locks the keys' buckets instead. */
+    private static final int SNAPSHOT_ATTEMPTS = 8;
+
+    /**
+     * Reads several keys as of one moment: a multi-key write is seen whole or not at all. Each key is read
+     * optimistically, recording its bucket's version; when every version still holds after the last read, no
+     * bucket changed during the whole interval, so all values were current together. After
+     * {@value #SNAPSHOT_ATTEMPTS} failed attempts, as under a stream of writes to one of the keys, the keys'
+     * buckets are locked and read instead.
+     *
+     * @return the values, null where a key is absent
+     */
+    byte[][] getAll(Object[] keys) {
+        int n = keys.length;
+        long[] hashes = new long[n];
+        for (int i = 0; i < n; i++) {
+            checkKey(keys[i]);
+            hashes[i] = index.hash(keys[i]);
+        }
+        byte[][] values = new byte[n][];
+        BucketArray[] arrays = new BucketArray[n];
+        long[] versions = new long[n];
+        int slot = epochs.pin(cpu());
+        try {
+            ensureOpen();
+            for (int attempt = 0; attempt < SNAPSHOT_ATTEMPTS; attempt++) {
+                for (int i = 0; i < n; i++) {
+                    BucketArray a = index.subtable(hashes[i]).current();
+                    for (int spins = 0; ; ) {
+                        long b = a.bucketOf(hashes[i]);
+                        long v = a.versionAcquire(b);
+                        if ((v & BucketArray.MOVED) != 0) {
+                            a = a.successor();
+                        } else if ((v & 1) != 0) {
+                            backoff(spins++);
+                        } else {
+                            values[i] = readLocked(a, hashes[i], keys[i], values[i]);
+                            arrays[i] = a;
+                            versions[i] = v;
+                            break;
+                        }
+                    }
+                }
+                boolean unchanged = true;
+                for (int i = 0; i < n && unchanged; i++) {
+                    unchanged = arrays[i].validate(arrays[i].bucketOf(hashes[i]), versions[i]);
+                }
+                if (unchanged) {
+                    return values;
+                }
+                backoff(attempt);
+            }
+            Integer[] order = lockOrder(hashes);
+            boolean[] shared = new boolean[n];
+            int locked = 0;
+            try {
+                locked = lockAll(hashes, order, arrays, shared);
+                for (int i = 0; i < n; i++) {
+                    values[i] = readLocked(arrays[i], hashes[i], keys[i], values[i]);
+                }
+                return values;
+            } finally {
+                unlockAll(hashes, order, arrays, shared, locked);
+            }
+        } finally {
+            epochs.unpin(slot);
+        }
+    }
+
+    /**
+     * The value of {@code key} in bucket array {@code a}, reusing {@code reuse} when it has the right length. Under
+     * the bucket's lock the result is exact; without it the caller validates the bucket's version afterwards.
+     */
+    private byte[] readLocked(BucketArray a, long hash, Object key, byte[] reuse) {
+        long address = index.find(a, a.bucketOf(hash), HashIndex.tag(hash), key);
+        if (address < 0) {
+            return null;
+        }
+        long meta = mem.getLong(address);
+        if (isExpired(meta, address)) {
+            return null;
+        }
+        int length = RecordLayout.valueLength(meta);
+        byte[] out = reuse != null && reuse.length == length ? reuse : new byte[length];
+        mem.read(valueAddress(address, meta), out, 0, length);
+        return out;
     }
 
     /**

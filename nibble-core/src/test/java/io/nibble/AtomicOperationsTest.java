@@ -7,6 +7,7 @@ import org.junit.jupiter.api.Test;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -321,6 +322,92 @@ class AtomicOperationsTest {
                 assertArrayEquals(values[i], store.get(keys[i]), "key " + i);
             }
             assertFalse(store.putAllIfAbsent(keys, values));
+            store.verify();
+        }
+    }
+
+    /**
+     * Writers replace groups of keys with putAll (every key of a group gets the same stamp) and remove whole groups
+     * with deleteAll, while readers getAll a group: every read must see one stamp in all keys, or all keys absent.
+     * Reading the keys one after another instead fails within a few thousand reads.
+     */
+    @Test
+    @org.junit.jupiter.api.Timeout(60)
+    void getAllSeesMultiKeyWritesAndDeletesWhole() throws Exception {
+        try (Nibble store = Nibble.builder().capacity(64L << 20).build()) {
+            int groups = 8;
+            int width = 4;
+            byte[][][] keys = new byte[groups][width][];
+            for (int g = 0; g < groups; g++) {
+                for (int k = 0; k < width; k++) {
+                    keys[g][k] = TestValues.key(g * 100L + k);
+                }
+            }
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+            java.util.concurrent.atomic.AtomicLong reads = new java.util.concurrent.atomic.AtomicLong();
+            java.util.concurrent.atomic.AtomicLong wholeWrites = new java.util.concurrent.atomic.AtomicLong();
+            List<Thread> threads = new java.util.ArrayList<>();
+            for (int w = 0; w < 2; w++) {
+                final java.util.SplittableRandom random = new java.util.SplittableRandom(w);
+                final long writer = w;
+                threads.add(Thread.ofPlatform().start(() -> {
+                    try {
+                        for (long stamp = 0; !stop.get(); stamp++) {
+                            int g = random.nextInt(groups);
+                            if (random.nextInt(8) == 0) {
+                                store.deleteAll(keys[g]);
+                                continue;
+                            }
+                            // Values of different lengths, so in-place updates and appends both occur.
+                            byte[] value = ByteBuffer.allocate(16 + random.nextInt(4) * 8)
+                                    .putLong(writer).putLong(stamp).array();
+                            byte[][] values = new byte[width][];
+                            java.util.Arrays.fill(values, value);
+                            store.putAll(keys[g], values);
+                            wholeWrites.incrementAndGet();
+                        }
+                    } catch (Throwable e) {
+                        failure.compareAndSet(null, e);
+                    }
+                }));
+            }
+            for (int r = 0; r < 2; r++) {
+                final java.util.SplittableRandom random = new java.util.SplittableRandom(100 + r);
+                threads.add(Thread.ofPlatform().start(() -> {
+                    try {
+                        while (!stop.get()) {
+                            byte[][] got = store.getAll(keys[random.nextInt(groups)]);
+                            for (int k = 1; k < width; k++) {
+                                if (!java.util.Arrays.equals(got[0], got[k])) {
+                                    throw new AssertionError("getAll saw part of a multi-key write: key 0 = "
+                                            + java.util.Arrays.toString(got[0]) + ", key " + k + " = "
+                                            + java.util.Arrays.toString(got[k]));
+                                }
+                            }
+                            reads.incrementAndGet();
+                        }
+                    } catch (Throwable e) {
+                        failure.compareAndSet(null, e);
+                    }
+                }));
+            }
+            long deadline = System.nanoTime() + 2_000_000_000L;
+            while (System.nanoTime() < deadline && failure.get() == null
+                    && (reads.get() < 200_000 || wholeWrites.get() < 200_000)) {
+                Thread.sleep(10);
+            }
+            stop.set(true);
+            for (Thread t : threads) {
+                t.join();
+            }
+            assertNull(failure.get(), () -> "failure: " + failure.get());
+            assertTrue(reads.get() > 1000 && wholeWrites.get() > 1000, reads + " reads, " + wholeWrites + " writes");
+            byte[][] twice = {keys[0][0], keys[0][0], keys[0][1]};
+            store.putAll(keys[0], new byte[][] {bytes("a"), bytes("b"), bytes("c"), bytes("d")});
+            assertEquals(2, store.deleteAll(twice), "a key given twice counts once");
+            assertArrayEquals(new byte[][] {null, null, bytes("c")},
+                    store.getAll(new byte[][] {keys[0][0], keys[0][1], keys[0][2]}));
             store.verify();
         }
     }

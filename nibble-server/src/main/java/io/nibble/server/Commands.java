@@ -274,9 +274,11 @@ final class Commands {
             case "GETEX" -> getex(s, a, out);
             case "MGET" -> {
                 minArity(a, 2);
-                Reply.arrayHeader(out, a.length - 1);
-                for (int i = 1; i < a.length; i++) {
-                    Reply.bulkOrNil(out, store.get(a[i]), s.protocol);
+                // One snapshot of all keys, so an MSET or multi-key DEL is seen whole or not at all.
+                byte[][] values = store.getAll(java.util.Arrays.copyOfRange(a, 1, a.length));
+                Reply.arrayHeader(out, values.length);
+                for (byte[] value : values) {
+                    Reply.bulkOrNil(out, value, s.protocol);
                 }
             }
             case "MSET", "MSETNX" -> {
@@ -331,11 +333,8 @@ final class Commands {
             case "INCRBYFLOAT" -> incrementFloat(a, out);
             case "DEL", "UNLINK" -> {
                 minArity(a, 2);
-                long n = 0;
-                for (int i = 1; i < a.length; i++) {
-                    n += store.delete(a[i]) ? 1 : 0;
-                }
-                Reply.integer(out, n);
+                Reply.integer(out, a.length == 2 ? (store.delete(a[1]) ? 1 : 0)
+                        : store.deleteAll(java.util.Arrays.copyOfRange(a, 1, a.length)));
             }
             case "EXISTS" -> {
                 minArity(a, 2);

@@ -259,4 +259,58 @@ class TransactionTest {
             }
         }
     }
+
+    /**
+     * Without MULTI or WATCH (so commands skip the key locks), MSET and DEL of several keys must still be seen whole
+     * by MGET: each MSET writes one stamp into all keys of a group, and each DEL removes the whole group.
+     */
+    @Test
+    void mgetSeesMsetAndMultiKeyDelWhole() throws Exception {
+        String[] group = {"pair:a", "pair:b", "pair:c"};
+        int writes = 3000;
+        AtomicBoolean writing = new AtomicBoolean(true);
+        AtomicLong reads = new AtomicLong();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread[] threads = new Thread[4];
+        for (int w = 0; w < 2; w++) {
+            final int writer = w;
+            threads[w] = Thread.ofPlatform().unstarted(() -> {
+                try (Jedis j = client()) {
+                    for (int i = 0; i < writes; i++) {
+                        if (i % 10 == 9) {
+                            j.del(group);
+                        } else {
+                            String stamp = writer + ":" + i;
+                            j.mset(group[0], stamp, group[1], stamp, group[2], stamp);
+                        }
+                    }
+                } catch (Throwable e) {
+                    failure.compareAndSet(null, e);
+                }
+            });
+        }
+        for (int r = 2; r < threads.length; r++) {
+            threads[r] = Thread.ofPlatform().unstarted(() -> {
+                try (Jedis j = client()) {
+                    while (writing.get()) {
+                        List<String> got = j.mget(group);
+                        assertEquals(1, new java.util.HashSet<>(got).size(), "an MGET saw part of a write: " + got);
+                        reads.incrementAndGet();
+                    }
+                } catch (Throwable e) {
+                    failure.compareAndSet(null, e);
+                }
+            });
+        }
+        for (Thread t : threads) {
+            t.start();
+        }
+        threads[0].join();
+        threads[1].join();
+        writing.set(false);
+        threads[2].join();
+        threads[3].join();
+        assertNull(failure.get(), () -> "client failed: " + failure.get());
+        assertTrue(reads.get() > 100, "the readers ran: " + reads.get());
+    }
 }
