@@ -321,6 +321,14 @@ public final class Nibble implements AutoCloseable {
         return store.deleteAll(requireAll(keys, "keys"));
     }
 
+    /**
+     * Bytes {@code key} takes in the store: its record in the log (header, key, value and the room reserved for
+     * in-place growth) plus its index entry; -1 when the key is absent (Redis's MEMORY USAGE).
+     */
+    public long memoryUsage(byte[] key) {
+        return store.memoryUsage(requireKey(key));
+    }
+
     private static byte[][] requireAll(byte[][] arrays, String what) {
         Objects.requireNonNull(arrays, what);
         for (byte[] a : arrays) {

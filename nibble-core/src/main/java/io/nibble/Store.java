@@ -892,6 +892,38 @@ final class Store implements AutoCloseable {
         }
     }
 
+    /** Bytes the key's record takes in the log plus its index entry; -1 when the key is absent. */
+    long memoryUsage(Object key) {
+        checkKey(key);
+        long hash = index.hash(key);
+        long tag = HashIndex.tag(hash);
+        int slot = epochs.pin(cpu());
+        try {
+            ensureOpen();
+            BucketArray a = index.subtable(hash).current();
+            for (int spins = 0; ; ) {
+                long b = a.bucketOf(hash);
+                long v = a.versionAcquire(b);
+                if ((v & BucketArray.MOVED) != 0) {
+                    a = a.successor();
+                    continue;
+                }
+                if ((v & 1) != 0) {
+                    backoff(spins++);
+                    continue;
+                }
+                long address = index.find(a, b, tag, key);
+                long bytes = address >= 0 && !isExpired(mem.getLong(address), address)
+                        ? footprint(address) + Long.BYTES : -1;
+                if (a.validate(b, v)) {
+                    return bytes;
+                }
+            }
+        } finally {
+            epochs.unpin(slot);
+        }
+    }
+
     private static void backoff(int spins) {
         if (spins < 64) {
             Thread.onSpinWait();

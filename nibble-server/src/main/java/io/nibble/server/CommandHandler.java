@@ -48,6 +48,7 @@ final class CommandHandler extends ChannelInboundHandlerAdapter {
             closing = true;
         } else {
             loops.add(ctx.channel());
+            commands.register(session, ctx.channel());
         }
         ctx.fireChannelActive();
     }
@@ -101,6 +102,7 @@ final class CommandHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
+        session.lastActiveMillis = System.currentTimeMillis();
         if (pending != null && pending.isReadable()) {
             // Pipelined replies of one read arrive in batches of similar size: start the next buffer that large.
             replyBytesHint = Math.clamp(pending.readableBytes(), 512, EARLY_WRITE_BYTES);

@@ -26,6 +26,9 @@ final class Commands {
     private final Runnable shutdown;
     private final RespLimits limits;
     private final KeyLocks locks = new KeyLocks();
+    /** Open connections by id, for CLIENT LIST and CLIENT KILL. */
+    private final java.util.concurrent.ConcurrentSkipListMap<Long, Session> clients =
+            new java.util.concurrent.ConcurrentSkipListMap<>();
 
     /** A command's own error, answered as {@code -<message>} while the connection stays open. */
     static final class CommandError extends RuntimeException {
@@ -52,6 +55,7 @@ final class Commands {
     boolean execute(Session session, byte[][] args, ByteBuf out) {
         String name = commandName(args[0]);
         stats.commands.increment();
+        session.lastCommand = name;
         if (!session.authenticated && !name.equals("AUTH") && !name.equals("HELLO") && !name.equals("QUIT")) {
             Reply.error(out, "NOAUTH Authentication required.");
             return true;
@@ -63,6 +67,9 @@ final class Commands {
         KeySpec spec = session.inExec ? null : KeySpec.of(name);
         if (spec == null) {
             return runCatching(session, name, args, out);
+        }
+        if (spec.exclusive()) {
+            return runExclusive(session, name, spec, args, out);
         }
         if (spec.everyKey()) {
             locks.guard();
@@ -100,8 +107,15 @@ final class Commands {
         }
     }
 
-    /** Forgets what a closing connection watched; call on its I/O thread. */
+    /** Lists an accepted connection for CLIENT LIST and CLIENT KILL. */
+    void register(Session session, io.netty.channel.Channel channel) {
+        session.channel = channel;
+        clients.put(session.id, session);
+    }
+
+    /** Forgets a closing connection and what it watched; call on its I/O thread. */
     void release(Session session) {
+        clients.remove(session.id);
         unwatch(session);
     }
 
@@ -114,7 +128,7 @@ final class Commands {
 
     private boolean runCatching(Session session, String name, byte[][] args, ByteBuf out) {
         try {
-            return run(session, name, args, out);
+            return run(session, name, args, out) && !session.closeAfterReply;
         } catch (CommandError e) {
             Reply.error(out, e.getMessage());
         } catch (NibbleFullException e) {
@@ -149,6 +163,34 @@ final class Commands {
                 session.queuedBytes += bytes;
             }
             Reply.write(out, Reply.QUEUED);
+        }
+    }
+
+    /**
+     * Runs a command that reads one key and writes another (RENAME, COPY) as one step: like a one-command EXEC, it
+     * raises the guard and holds its keys' stripes exclusively.
+     */
+    private boolean runExclusive(Session session, String name, KeySpec spec, byte[][] args, ByteBuf out) {
+        int keys = spec.keyCount(args);
+        int[] marked = session.stripes(keys);
+        for (int i = 0; i < keys; i++) {
+            marked[i] = KeyLocks.mark(locks.stripe(spec.key(args, i)), true);
+        }
+        keys = KeyLocks.sortDistinct(marked, keys);
+        locks.guard();
+        try {
+            for (int i = 0; i < keys; i++) {
+                locks.lockExclusive(KeyLocks.stripeOf(marked[i]));
+            }
+            try {
+                return runCatching(session, name, args, out);
+            } finally {
+                for (int i = 0; i < keys; i++) {
+                    locks.unlockExclusive(KeyLocks.stripeOf(marked[i]), true);
+                }
+            }
+        } finally {
+            locks.unguard();
         }
     }
 
@@ -191,7 +233,8 @@ final class Commands {
             "SETNX", "SETEX", "PSETEX", "GETSET", "GETDEL", "GETEX", "MGET", "MSET", "MSETNX", "APPEND", "STRLEN",
             "INCR", "DECR", "INCRBY", "DECRBY", "INCRBYFLOAT", "DEL", "UNLINK", "EXISTS", "TYPE", "EXPIRE", "PEXPIRE",
             "EXPIREAT", "PEXPIREAT", "PERSIST", "TTL", "PTTL", "EXPIRETIME", "PEXPIRETIME", "SCAN", "KEYS",
-            "RANDOMKEY", "MULTI", "EXEC", "DISCARD", "WATCH", "UNWATCH");
+            "RANDOMKEY", "MULTI", "EXEC", "DISCARD", "WATCH", "UNWATCH", "GETRANGE", "SUBSTR", "SETRANGE", "TOUCH",
+            "OBJECT", "MEMORY", "ROLE", "RENAME", "RENAMENX", "COPY");
 
     private boolean run(Session s, String name, byte[][] a, ByteBuf out) {
         switch (name) {
@@ -412,9 +455,216 @@ final class Commands {
                 unwatch(s);
                 Reply.write(out, Reply.OK);
             }
+            case "GETRANGE", "SUBSTR" -> {
+                arity(a, 4);
+                long start = parseLong(a[2]);
+                long end = parseLong(a[3]);
+                byte[] v = store.get(a[1]);
+                Reply.bulk(out, v == null ? new byte[0] : range(v, start, end));
+            }
+            case "SETRANGE" -> {
+                arity(a, 4);
+                setRange(a, out);
+            }
+            case "TOUCH" -> {
+                minArity(a, 2);
+                long n = 0;
+                for (int i = 1; i < a.length; i++) {
+                    n += store.contains(a[i]) ? 1 : 0;
+                }
+                Reply.integer(out, n);
+            }
+            case "OBJECT" -> object(s, a, out);
+            case "MEMORY" -> memory(s, a, out);
+            case "ROLE" -> {
+                arity(a, 1);
+                Reply.arrayHeader(out, 3);
+                Reply.bulk(out, "master");
+                Reply.integer(out, 0);
+                Reply.write(out, Reply.EMPTY_ARRAY);
+            }
+            case "RENAME", "RENAMENX" -> rename(s, a, out, name.equals("RENAMENX"));
+            case "COPY" -> copy(a, out);
             default -> Reply.error(out, unknown(a));
         }
         return true;
+    }
+
+    /** Redis's GETRANGE: inclusive offsets, negative ones counting from the end, clamped to the value. */
+    static byte[] range(byte[] v, long start, long end) {
+        long n = v.length;
+        if (start < 0) {
+            start = Math.max(0, n + start);
+        }
+        if (end < 0) {
+            end = n + end;
+        }
+        end = Math.min(end, n - 1);
+        if (start > end || n == 0) {
+            return new byte[0];
+        }
+        return java.util.Arrays.copyOfRange(v, (int) start, (int) end + 1);
+    }
+
+    private void setRange(byte[][] a, ByteBuf out) {
+        long offset = parseLong(a[2]);
+        if (offset < 0) {
+            throw new CommandError("ERR offset is out of range");
+        }
+        byte[] patch = a[3];
+        long length = offset + patch.length;
+        long limit = Math.min(limits.maxBulkLength(), store.maxValueLength());
+        if (patch.length > 0 && length > limit) {
+            throw new CommandError("ERR string exceeds maximum allowed size (proto-max-bulk-len)");
+        }
+        long[] result = {0};
+        store.update(a[1], (v, exp) -> {
+            int current = v == null ? 0 : v.length;
+            if (patch.length == 0) {
+                result[0] = current; // nothing to write: an absent key stays absent
+                return Update.keep();
+            }
+            byte[] next = java.util.Arrays.copyOf(v == null ? new byte[0] : v, (int) Math.max(current, length));
+            System.arraycopy(patch, 0, next, (int) offset, patch.length);
+            result[0] = next.length;
+            return Update.put(next, exp);
+        });
+        Reply.integer(out, result[0]);
+    }
+
+    private void object(Session s, byte[][] a, ByteBuf out) {
+        minArity(a, 2);
+        String sub = text(a[1]).toUpperCase(Locale.ROOT);
+        if (sub.equals("HELP")) {
+            String[] lines = {"OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                "ENCODING <key>", "    Return the kind of internal representation Redis would use for <key>.",
+                "REFCOUNT <key>", "    Return the number of references of the value of <key> (always 1).",
+                "HELP", "    Print this help."};
+            Reply.arrayHeader(out, lines.length);
+            for (String line : lines) {
+                Reply.simple(out, line);
+            }
+            return;
+        }
+        arity(a, 3);
+        switch (sub) {
+            case "ENCODING" -> {
+                byte[] v = store.get(a[2]);
+                Reply.bulkOrNil(out, v == null ? null : encoding(v).getBytes(StandardCharsets.US_ASCII), s.protocol);
+            }
+            case "REFCOUNT" -> {
+                if (store.contains(a[2])) {
+                    Reply.integer(out, 1);
+                } else {
+                    Reply.bulkOrNil(out, null, s.protocol);
+                }
+            }
+            case "IDLETIME", "FREQ" -> throw new CommandError("ERR OBJECT " + sub + " is not available: this server"
+                    + " does not track access times or frequencies");
+            default -> throw new CommandError("ERR unknown subcommand '" + text(a[1]) + "'. Try OBJECT HELP.");
+        }
+    }
+
+    /** The encoding Redis would report for a string value: int, embstr (44 bytes or less) or raw. */
+    static String encoding(byte[] v) {
+        if (v.length > 0 && v.length <= 20) {
+            try {
+                long parsed = Long.parseLong(new String(v, StandardCharsets.US_ASCII));
+                if (Long.toString(parsed).length() == v.length) {
+                    return "int";
+                }
+            } catch (NumberFormatException e) {
+                // not an integer
+            }
+        }
+        return v.length <= 44 ? "embstr" : "raw";
+    }
+
+    private void memory(Session s, byte[][] a, ByteBuf out) {
+        minArity(a, 2);
+        String sub = text(a[1]).toUpperCase(Locale.ROOT);
+        switch (sub) {
+            case "USAGE" -> {
+                if (a.length != 3 && !(a.length == 5 && text(a[3]).equalsIgnoreCase("SAMPLES"))) {
+                    throw new CommandError("ERR syntax error");
+                }
+                long bytes = store.memoryUsage(a[2]);
+                if (bytes < 0) {
+                    Reply.bulkOrNil(out, null, s.protocol);
+                } else {
+                    Reply.integer(out, bytes);
+                }
+            }
+            case "HELP" -> {
+                Reply.arrayHeader(out, 2);
+                Reply.simple(out, "MEMORY USAGE <key> [SAMPLES <count>]");
+                Reply.simple(out, "    Return the bytes the key's record and its index entry take in the store.");
+            }
+            default -> throw new CommandError("ERR unknown subcommand '" + text(a[1]) + "'. Try MEMORY HELP.");
+        }
+    }
+
+    /** The value and expiry of a key, read in one step; null when absent. */
+    private record Entry(byte[] value, long expireAt) { }
+
+    private Entry read(byte[] key) {
+        Entry[] found = {null};
+        store.update(key, (v, exp) -> {
+            found[0] = v == null ? null : new Entry(v, exp);
+            return Update.keep();
+        });
+        return found[0];
+    }
+
+    /** RENAME and RENAMENX; they hold both keys' stripes exclusively (see {@link #runExclusive}). */
+    private void rename(Session s, byte[][] a, ByteBuf out, boolean onlyIfAbsent) {
+        arity(a, 3);
+        Entry source = read(a[1]);
+        if (source == null) {
+            throw new CommandError("ERR no such key");
+        }
+        boolean same = java.util.Arrays.equals(a[1], a[2]);
+        if (onlyIfAbsent && (same || store.contains(a[2]))) {
+            Reply.integer(out, 0);
+            return;
+        }
+        if (!same) {
+            store.put(a[2], source.value(), source.expireAt()); // a full store throws here, before the source goes
+            store.delete(a[1]);
+        }
+        if (onlyIfAbsent) {
+            Reply.integer(out, 1);
+        } else {
+            Reply.write(out, Reply.OK);
+        }
+    }
+
+    /** COPY source destination [DB 0] [REPLACE], run like RENAME. */
+    private void copy(byte[][] a, ByteBuf out) {
+        minArity(a, 3);
+        boolean replace = false;
+        for (int i = 3; i < a.length; i++) {
+            String option = text(a[i]).toUpperCase(Locale.ROOT);
+            if (option.equals("REPLACE")) {
+                replace = true;
+            } else if (option.equals("DB") && i + 1 < a.length) {
+                if (parseLong(a[++i]) != 0) {
+                    throw new CommandError("ERR DB index is out of range");
+                }
+            } else {
+                throw new CommandError("ERR syntax error");
+            }
+        }
+        if (java.util.Arrays.equals(a[1], a[2])) {
+            throw new CommandError("ERR source and destination objects are the same");
+        }
+        Entry source = read(a[1]);
+        if (source == null || (!replace && store.contains(a[2]))) {
+            Reply.integer(out, 0);
+            return;
+        }
+        store.put(a[2], source.value(), source.expireAt());
+        Reply.integer(out, 1);
     }
 
     // ------------------------------------------------------------------ strings
@@ -742,11 +992,160 @@ final class Commands {
             case "ID" -> Reply.integer(out, s.id);
             case "SETINFO" -> {
                 arity(a, 4);
+                String attribute = text(a[2]).toUpperCase(Locale.ROOT);
+                String value = text(a[3]);
+                if (value.chars().anyMatch(c -> c <= ' ' || c > '~')) {
+                    throw new CommandError("ERR " + attribute + " cannot contain spaces, newlines or special"
+                            + " characters.");
+                }
+                switch (attribute) {
+                    case "LIB-NAME" -> s.libName = value;
+                    case "LIB-VER" -> s.libVersion = value;
+                    default -> throw new CommandError("ERR Unrecognized option '" + text(a[2]) + "'");
+                }
                 Reply.write(out, Reply.OK);
             }
-            case "INFO" -> Reply.bulk(out, "id=" + s.id + " name=" + (s.name == null ? "" : s.name) + " db=0 resp="
-                    + s.protocol + "\n");
+            case "INFO" -> Reply.bulk(out, describe(s) + "\n");
+            case "LIST" -> {
+                java.util.Set<Long> ids = null;
+                if (a.length > 2) {
+                    String option = text(a[2]).toUpperCase(Locale.ROOT);
+                    if (option.equals("ID") && a.length > 3) {
+                        ids = new java.util.HashSet<>();
+                        for (int i = 3; i < a.length; i++) {
+                            ids.add(parseLong(a[i]));
+                        }
+                    } else if (option.equals("TYPE") && a.length == 4) {
+                        String type = text(a[3]).toLowerCase(Locale.ROOT);
+                        if (!List.of("normal", "master", "replica", "slave", "pubsub").contains(type)) {
+                            throw new CommandError("ERR Unknown client type '" + text(a[3]) + "'");
+                        }
+                        ids = type.equals("normal") ? null : java.util.Set.of();
+                    } else {
+                        throw new CommandError("ERR syntax error");
+                    }
+                }
+                StringBuilder b = new StringBuilder();
+                for (Session c : clients.values()) {
+                    if (ids == null || ids.contains(c.id)) {
+                        b.append(describe(c)).append('\n');
+                    }
+                }
+                Reply.bulk(out, b.toString());
+            }
+            case "KILL" -> clientKill(s, a, out);
+            case "NO-EVICT", "NO-TOUCH" -> {
+                // Nothing to switch: this server never evicts clients and does not track key access.
+                arity(a, 3);
+                String mode = text(a[2]).toUpperCase(Locale.ROOT);
+                if (!mode.equals("ON") && !mode.equals("OFF")) {
+                    throw new CommandError("ERR syntax error");
+                }
+                Reply.write(out, Reply.OK);
+            }
             default -> throw new CommandError("ERR unknown subcommand '" + text(a[1]) + "'. Try CLIENT HELP.");
+        }
+    }
+
+    /** One CLIENT LIST line: the fields Redis prints that this server tracks, in Redis's order. */
+    private String describe(Session c) {
+        io.netty.channel.Channel ch = c.channel;
+        long now = System.currentTimeMillis();
+        int fd = ch instanceof io.netty.channel.unix.UnixChannel u ? u.fd().intValue() : -1;
+        var outbound = ch == null ? null : ch.unsafe().outboundBuffer();
+        List<byte[][]> queued = c.queued;
+        return "id=" + c.id + " addr=" + address(ch == null ? null : ch.remoteAddress())
+                + " laddr=" + address(ch == null ? null : ch.localAddress()) + " fd=" + fd
+                + " name=" + (c.name == null ? "" : c.name) + " age=" + (now - c.createdMillis) / 1000
+                + " idle=" + Math.max(0, now - c.lastActiveMillis) / 1000
+                + " flags=" + (queued != null ? "x" : "N") + " db=0"
+                + " multi=" + (queued != null ? queued.size() : -1) + " watch=" + c.watchCount
+                + " omem=" + (outbound == null ? 0 : outbound.totalPendingWriteBytes())
+                + " cmd=" + c.lastCommand.toLowerCase(Locale.ROOT) + " user=default resp=" + c.protocol
+                + " lib-name=" + c.libName + " lib-ver=" + c.libVersion;
+    }
+
+    private static String address(java.net.SocketAddress a) {
+        if (a instanceof java.net.InetSocketAddress i && i.getAddress() != null) {
+            String host = i.getAddress().getHostAddress();
+            return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + i.getPort();
+        }
+        return a == null ? "" : a.toString();
+    }
+
+    /**
+     * CLIENT KILL, in both forms: {@code CLIENT KILL addr:port} answers OK or an error; with filters (ID, ADDR,
+     * LADDR, USER, SKIPME, MAXAGE, TYPE) it answers how many connections it closed. A connection killing itself
+     * closes after this reply.
+     */
+    private void clientKill(Session s, byte[][] a, ByteBuf out) {
+        minArity(a, 3);
+        if (a.length == 3) {
+            String target = text(a[2]);
+            for (Session c : clients.values()) {
+                if (address(c.channel == null ? null : c.channel.remoteAddress()).equals(target)) {
+                    kill(s, c);
+                    Reply.write(out, Reply.OK);
+                    return;
+                }
+            }
+            throw new CommandError("ERR No such client");
+        }
+        if (a.length % 2 != 0) {
+            throw new CommandError("ERR syntax error");
+        }
+        Long id = null;
+        String addr = null;
+        String laddr = null;
+        boolean skipMe = true;
+        long maxAge = -1;
+        boolean none = false;
+        for (int i = 2; i < a.length; i += 2) {
+            String value = text(a[i + 1]);
+            switch (text(a[i]).toUpperCase(Locale.ROOT)) {
+                case "ID" -> id = parseLong(a[i + 1]);
+                case "ADDR" -> addr = value;
+                case "LADDR" -> laddr = value;
+                case "USER" -> none |= !value.equals("default");
+                case "TYPE" -> {
+                    String type = value.toLowerCase(Locale.ROOT);
+                    if (!List.of("normal", "master", "replica", "slave", "pubsub").contains(type)) {
+                        throw new CommandError("ERR Unknown client type '" + value + "'");
+                    }
+                    none |= !type.equals("normal");
+                }
+                case "SKIPME" -> {
+                    if (!value.equalsIgnoreCase("yes") && !value.equalsIgnoreCase("no")) {
+                        throw new CommandError("ERR syntax error");
+                    }
+                    skipMe = value.equalsIgnoreCase("yes");
+                }
+                case "MAXAGE" -> maxAge = parseLong(a[i + 1]);
+                default -> throw new CommandError("ERR syntax error");
+            }
+        }
+        long now = System.currentTimeMillis();
+        long killed = 0;
+        for (Session c : clients.values()) {
+            io.netty.channel.Channel ch = c.channel;
+            boolean matches = !none && (id == null || c.id == id)
+                    && (addr == null || address(ch == null ? null : ch.remoteAddress()).equals(addr))
+                    && (laddr == null || address(ch == null ? null : ch.localAddress()).equals(laddr))
+                    && (maxAge < 0 || (now - c.createdMillis) / 1000 >= maxAge)
+                    && !(skipMe && c == s);
+            if (matches) {
+                kill(s, c);
+                killed++;
+            }
+        }
+        Reply.integer(out, killed);
+    }
+
+    private static void kill(Session self, Session victim) {
+        if (victim == self) {
+            self.closeAfterReply = true;
+        } else if (victim.channel != null) {
+            victim.channel.close(); // safe from any thread: Netty runs the close on the victim's event loop
         }
     }
 
@@ -953,6 +1352,9 @@ final class Commands {
                     .append("\r\nrejected_connections:").append(stats.rejectedConnections.get())
                     .append("\r\nprotocol_errors:").append(stats.protocolErrors.get())
                     .append("\r\nnibble_full_rejections:").append(st.fullRejections()).append("\r\n\r\n");
+        }
+        if (all || which.equals("replication")) {
+            b.append("# Replication\r\nrole:master\r\nconnected_slaves:0\r\nmaster_repl_offset:0\r\n\r\n");
         }
         if (all || which.equals("keyspace")) {
             b.append("# Keyspace\r\n");

@@ -10,6 +10,19 @@ import java.util.List;
  */
 final class Session {
     final long id;
+    final long createdMillis = System.currentTimeMillis();
+    /** The connection, set once it is accepted; CLIENT LIST reads it and CLIENT KILL closes it. */
+    volatile io.netty.channel.Channel channel;
+    /**
+     * What CLIENT LIST shows of the connection's activity. Written by its I/O thread without ordering and read by
+     * other threads as approximate values: a reference or an int cannot tear, and a stale read is harmless.
+     */
+    long lastActiveMillis = createdMillis;
+    String lastCommand = "NULL";
+    String libName = "";
+    String libVersion = "";
+    /** CLIENT KILL chose this connection while it ran the command: close once the reply is sent. */
+    boolean closeAfterReply;
     int protocol = 2;
     boolean authenticated;
     String name;
