@@ -17,10 +17,11 @@ package io.nibble;
  * @param fullRejections puts that ended in {@link NibbleFullException}
  * @param reserveBytes bytes held back for compaction
  * @param indexResizes index subtable resizes completed since the store opened
+ * @param expiringKeys keys with an expiry, counted as {@code keys} is
  */
 public record NibbleStats(long keys, long liveBytes, long usedBytes, long capacityBytes, long residentBytes,
                           long compactedSegments, long indexBytes, long segments, long relocatedBytes,
-                          long fullRejections, long reserveBytes, long indexResizes) {
+                          long fullRejections, long reserveBytes, long indexResizes, long expiringKeys) {
 
     /** Held memory over live data: 1.0 means no overhead. */
     public double usedOverLive() {

@@ -55,6 +55,8 @@ final class Store implements AutoCloseable {
     private final HashIndex index;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final AtomicLong fullRejections = new AtomicLong();
+    /** Indexed records that carry an expiry (Redis's {@code expires=}); changed only under the key's bucket lock. */
+    private final java.util.concurrent.atomic.LongAdder expiringKeys = new java.util.concurrent.atomic.LongAdder();
     private volatile boolean open = true;
 
     Store(Nibble.Builder config) {
@@ -235,6 +237,29 @@ final class Store implements AutoCloseable {
         index.set(a, slot, tag, address);
         segments.addLive(mem.segmentOf(address), footprint(address));
         segments.addLive(mem.segmentOf(old), -footprint(old));
+        expiringKeys.add(expires(address) - expires(old));
+    }
+
+    /** With the bucket locked: indexes a new key's record and counts its bytes live; false when the chain is full. */
+    private boolean insertLocked(BucketArray a, long hash, long tag, long address) {
+        if (!index.insert(a, hash, tag, address)) {
+            return false;
+        }
+        segments.addLive(mem.segmentOf(address), footprint(address));
+        expiringKeys.add(expires(address));
+        return true;
+    }
+
+    /** With the bucket locked: drops the key's entry and counts its record's bytes dead. */
+    private void removeLocked(BucketArray a, long hash, long slot, long old) {
+        index.remove(a, hash, slot);
+        segments.addLive(mem.segmentOf(old), -footprint(old));
+        expiringKeys.add(-expires(old));
+    }
+
+    /** 1 when the record carries an expiry, else 0. */
+    private int expires(long address) {
+        return (RecordLayout.flags(mem.getLong(address)) & FLAG_EXPIRES) != 0 ? 1 : 0;
     }
 
     /** Points the key's entry at the appended record, moving live bytes from the record it replaces. */
@@ -251,10 +276,7 @@ final class Store implements AutoCloseable {
                 }
                 // A fresh key starts from the clock, so it sorts after any earlier incarnation of the key.
                 mem.putLong(address + SEQUENCE_OFFSET, System.nanoTime());
-                inserted = index.insert(a, hash, tag, address);
-                if (inserted) {
-                    segments.addLive(mem.segmentOf(address), footprint);
-                }
+                inserted = insertLocked(a, hash, tag, address);
             } finally {
                 index.unlock(a, hash);
             }
@@ -310,8 +332,7 @@ final class Store implements AutoCloseable {
                     }
                     if (d.kind() == Update.Kind.DELETE) {
                         if (old >= 0) {
-                            index.remove(a, hash, entry);
-                            segments.addLive(mem.segmentOf(old), -footprint(old));
+                            removeLocked(a, hash, entry, old);
                         }
                         return;
                     }
@@ -334,10 +355,8 @@ final class Store implements AutoCloseable {
                         return;
                     } else {
                         mem.putLong(address + SEQUENCE_OFFSET, System.nanoTime());
-                        inserted = index.insert(a, hash, tag, address);
-                        if (inserted) {
-                            segments.addLive(mem.segmentOf(address), footprint(address));
-                        } else {
+                        inserted = insertLocked(a, hash, tag, address);
+                        if (!inserted) {
                             needRoom = true; // the appended record stays unpublished: dead bytes
                         }
                     }
@@ -534,8 +553,7 @@ final class Store implements AutoCloseable {
                 if (entry >= 0) {
                     long old = index.addressAt(arrays[i], entry);
                     removed += isExpired(mem.getLong(old), old) ? 0 : 1;
-                    index.remove(arrays[i], hashes[i], entry);
-                    segments.addLive(mem.segmentOf(old), -footprint(old));
+                    removeLocked(arrays[i], hashes[i], entry, old);
                 }
             }
             return removed;
@@ -648,18 +666,16 @@ final class Store implements AutoCloseable {
                 continue; // present, or inserted earlier in this call: replaced afterwards, so later duplicates win
             }
             mem.putLong(addresses[i] + SEQUENCE_OFFSET, System.nanoTime());
-            if (!index.insert(arrays[i], hashes[i], tag, addresses[i])) {
+            if (!insertLocked(arrays[i], hashes[i], tag, addresses[i])) {
                 for (int j = i - 1; j >= 0; j--) {
                     long t = HashIndex.tag(hashes[j]);
                     long slot = index.slotOf(arrays[j], hashes[j], t, keys[j]);
                     if (slot >= 0 && index.addressAt(arrays[j], slot) == addresses[j]) {
-                        index.remove(arrays[j], hashes[j], slot);
-                        segments.addLive(mem.segmentOf(addresses[j]), -footprint(addresses[j]));
+                        removeLocked(arrays[j], hashes[j], slot, addresses[j]);
                     }
                 }
                 return i;
             }
-            segments.addLive(mem.segmentOf(addresses[i]), footprint(addresses[i]));
         }
         return -1;
     }
@@ -720,8 +736,7 @@ final class Store implements AutoCloseable {
                 }
                 long old = index.addressAt(a, entry);
                 boolean expired = isExpired(mem.getLong(old), old);
-                index.remove(a, hash, entry);
-                segments.addLive(mem.segmentOf(old), -footprint(old));
+                removeLocked(a, hash, entry, old);
                 return !expired;
             } finally {
                 index.unlock(a, hash);
@@ -758,8 +773,7 @@ final class Store implements AutoCloseable {
                     return Compactor.Outcome.DEAD;
                 }
                 if (isExpired(mem.getLong(address), address)) {
-                    index.remove(a, hash, entry);
-                    segments.addLive(mem.segmentOf(address), -footprint);
+                    removeLocked(a, hash, entry, address);
                     return Compactor.Outcome.DEAD;
                 }
                 long to = node.relocate(out, address, footprint, cpu);
@@ -988,7 +1002,7 @@ final class Store implements AutoCloseable {
                     ? used + index.bucketBytes() : logResident + indexResident;
             return new NibbleStats(index.size(), live, used, capacity, resident, compacted,
                     indexResident < 0 ? index.bucketBytes() : indexResident, inUse, relocated,
-                    fullRejections.get(), reserve, index.resizes());
+                    fullRejections.get(), reserve, index.resizes(), expiringKeys.sum());
         } finally {
             epochs.unpin(slot);
         }
@@ -1024,6 +1038,14 @@ final class Store implements AutoCloseable {
                 if (count[0] != addresses.length) {
                     throw new IllegalStateException("index count " + addresses.length + " but " + count[0]
                             + " entries");
+                }
+                long expiring = 0;
+                for (long address : addresses) {
+                    expiring += expires(address);
+                }
+                if (expiring != expiringKeys.sum()) {
+                    throw new IllegalStateException(expiring + " indexed records carry an expiry but "
+                            + expiringKeys.sum() + " are counted");
                 }
                 java.util.Arrays.sort(addresses);
                 int[] owner = new int[mem.blockCount()];

@@ -171,6 +171,8 @@ class AtomicOperationsTest {
             NibbleStats stats = store.stats();
             assertEquals(0, stats.fullRejections());
             assertTrue(stats.keys() < 2L * n, "compaction should have dropped expired keys: " + stats);
+            assertEquals(stats.keys() - n, stats.expiringKeys(), "the expired keys compaction left are counted");
+            store.verify();
             for (int i = 0; i < n; i += 97) {
                 assertNull(store.get(TestValues.key(i)));
                 assertEquals(1000, store.get(TestValues.key(n + i)).length);
@@ -179,6 +181,7 @@ class AtomicOperationsTest {
             long live = store.clear();
             assertEquals(n, live, "clear reports the keys that had not expired");
             assertEquals(0, store.size(), "clear removes expired keys too");
+            assertEquals(0, store.stats().expiringKeys());
         }
     }
 

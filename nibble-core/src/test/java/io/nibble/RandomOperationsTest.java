@@ -31,6 +31,8 @@ class RandomOperationsTest {
         long seed = TestValues.seed("RandomOperationsTest[" + mode + "]");
         SplittableRandom random = new SplittableRandom(seed);
         Map<ByteBuffer, byte[]> reference = new HashMap<>();
+        java.util.Set<ByteBuffer> expiring = new java.util.HashSet<>(); // keys with an expiry, all far ahead
+        long farFuture = System.currentTimeMillis() + 3_600_000;
         List<byte[]> keys = new ArrayList<>();
         for (int i = 0; i < 1500; i++) {
             int length = random.nextInt(10) == 0 ? 1 + random.nextInt(6000) : 1 + random.nextInt(40);
@@ -50,10 +52,16 @@ class RandomOperationsTest {
                 if (choice < 40) {
                     byte[] value = new byte[randomValueSize(random)];
                     random.nextBytes(value);
-                    if (random.nextBoolean()) {
+                    int how = random.nextInt(8);
+                    if (how == 0) {
+                        store.put(key, value, farFuture + op);
+                        expiring.add(ref);
+                    } else if (how < 4) {
                         store.put(key, value);
+                        expiring.remove(ref);
                     } else {
                         store.put(MemorySegment.ofArray(key), MemorySegment.ofArray(value));
+                        expiring.remove(ref);
                     }
                     reference.put(ref, value);
                 } else if (choice < 70) {
@@ -69,17 +77,28 @@ class RandomOperationsTest {
                     }
                 } else if (choice < 92) {
                     assertEquals(reference.remove(ref) != null, store.delete(key), where);
+                    expiring.remove(ref);
+                } else if (choice < 94) {
+                    assertEquals(reference.containsKey(ref), store.expireAt(key, farFuture + op), where);
+                    if (reference.containsKey(ref)) {
+                        expiring.add(ref);
+                    }
+                } else if (choice < 96) {
+                    store.update(key, (v, exp) -> v == null ? Update.keep() : Update.put(v, 0)); // PERSIST
+                    expiring.remove(ref);
                 } else {
                     assertEquals(reference.containsKey(ref), store.contains(key), where);
                 }
                 if (op % 10_000 == 0) {
                     assertEquals(reference.size(), store.size(), where);
+                    assertEquals(expiring.size(), store.stats().expiringKeys(), where);
                 }
             }
             assertEquals(reference.size(), store.size());
             for (Map.Entry<ByteBuffer, byte[]> e : reference.entrySet()) {
                 assertArrayEquals(e.getValue(), store.get(e.getKey().array()));
             }
+            assertEquals(expiring.size(), store.stats().expiringKeys());
             String summary = store.verify();
             assertTrue(summary.startsWith("keys=" + reference.size()), summary);
             NibbleStats stats = store.stats();

@@ -1330,6 +1330,7 @@ final class Commands {
         }
         if (all || which.equals("clients")) {
             b.append("# Clients\r\nconnected_clients:").append(stats.connectedClients.get())
+                    .append("\r\nblocked_clients:0") // no command blocks
                     .append("\r\nmaxclients:").append(config.limits().maxClients()).append("\r\n\r\n");
         }
         if (all || which.equals("memory")) {
@@ -1359,7 +1360,7 @@ final class Commands {
         if (all || which.equals("keyspace")) {
             b.append("# Keyspace\r\n");
             if (st.keys() > 0) {
-                b.append("db0:keys=").append(st.keys()).append("\r\n");
+                b.append("db0:keys=").append(st.keys()).append(",expires=").append(st.expiringKeys()).append("\r\n");
             }
         }
         return b.toString();
