@@ -237,7 +237,7 @@ final class Store implements AutoCloseable {
         index.set(a, slot, tag, address);
         segments.addLive(mem.segmentOf(address), footprint(address));
         segments.addLive(mem.segmentOf(old), -footprint(old));
-        expiringKeys.add(expires(address) - expires(old));
+        countExpiring(expires(address) - expires(old));
     }
 
     /** With the bucket locked: indexes a new key's record and counts its bytes live; false when the chain is full. */
@@ -246,7 +246,7 @@ final class Store implements AutoCloseable {
             return false;
         }
         segments.addLive(mem.segmentOf(address), footprint(address));
-        expiringKeys.add(expires(address));
+        countExpiring(expires(address));
         return true;
     }
 
@@ -254,7 +254,14 @@ final class Store implements AutoCloseable {
     private void removeLocked(BucketArray a, long hash, long slot, long old) {
         index.remove(a, hash, slot);
         segments.addLive(mem.segmentOf(old), -footprint(old));
-        expiringKeys.add(-expires(old));
+        countExpiring(-expires(old));
+    }
+
+    /** Skips the adder when nothing changes: even adding 0 would CAS a line that every writer shares. */
+    private void countExpiring(int delta) {
+        if (delta != 0) {
+            expiringKeys.add(delta);
+        }
     }
 
     /** 1 when the record carries an expiry, else 0. */
