@@ -884,37 +884,20 @@ final class Store implements AutoCloseable {
     }
 
     boolean contains(Object key) {
-        checkKey(key);
-        long hash = index.hash(key);
-        long tag = HashIndex.tag(hash);
-        int slot = epochs.pin(cpu());
-        try {
-            ensureOpen();
-            BucketArray a = index.subtable(hash).current();
-            for (int spins = 0; ; ) {
-                long b = a.bucketOf(hash);
-                long v = a.versionAcquire(b);
-                if ((v & BucketArray.MOVED) != 0) {
-                    a = a.successor();
-                    continue;
-                }
-                if ((v & 1) != 0) {
-                    backoff(spins++);
-                    continue;
-                }
-                long address = index.find(a, b, tag, key);
-                boolean present = address >= 0 && !isExpired(mem.getLong(address), address);
-                if (a.validate(b, v)) {
-                    return present;
-                }
-            }
-        } finally {
-            epochs.unpin(slot);
-        }
+        return readValidated(key, address -> address >= 0 ? 1 : 0) == 1;
     }
 
     /** Bytes the key's record takes in the log plus its index entry; -1 when the key is absent. */
     long memoryUsage(Object key) {
+        return readValidated(key, address -> address >= 0 ? footprint(address) + Long.BYTES : -1);
+    }
+
+    /**
+     * Applies {@code ofRecord} to the key's record address (-1 when absent or expired) without locking, and
+     * returns its result once the bucket's version shows nothing changed meanwhile. {@code ofRecord} must only
+     * read, as it may see a record being replaced and run again.
+     */
+    private long readValidated(Object key, java.util.function.LongUnaryOperator ofRecord) {
         checkKey(key);
         long hash = index.hash(key);
         long tag = HashIndex.tag(hash);
@@ -934,10 +917,10 @@ final class Store implements AutoCloseable {
                     continue;
                 }
                 long address = index.find(a, b, tag, key);
-                long bytes = address >= 0 && !isExpired(mem.getLong(address), address)
-                        ? footprint(address) + Long.BYTES : -1;
+                long result = ofRecord.applyAsLong(
+                        address >= 0 && !isExpired(mem.getLong(address), address) ? address : -1);
                 if (a.validate(b, v)) {
-                    return bytes;
+                    return result;
                 }
             }
         } finally {

@@ -1,9 +1,7 @@
 package io.nibble.server;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisDataException;
@@ -28,27 +26,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @SuppressWarnings("deprecation") // SUBSTR and SETEX are deprecated in Redis but still served
 class KeyCommandsTest {
-    private static NibbleServer server;
-
-    @BeforeAll
-    static void start() throws Exception {
-        server = TestServers.start(64L << 20, 2);
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
+    @RegisterExtension
+    static final RunningServer SERVER = new RunningServer(64L << 20, 2);
 
     private static Jedis client() {
-        return new Jedis("127.0.0.1", server.port());
-    }
-
-    @BeforeEach
-    void flush() {
-        try (Jedis j = client()) {
-            j.flushAll();
-        }
+        return SERVER.client();
     }
 
     @Test

@@ -1,9 +1,7 @@
 package io.nibble.server;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.Jedis;
@@ -36,27 +34,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** A real Redis client (Jedis 8) against a server started in the test, on loopback. */
 @SuppressWarnings("deprecation") // GETSET, SETNX and SETEX are deprecated in Redis but still served
 class ServerIntegrationTest {
-    private static NibbleServer server;
-
-    @BeforeAll
-    static void start() throws Exception {
-        server = TestServers.start(64L << 20, 2);
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
+    @RegisterExtension
+    static final RunningServer SERVER = new RunningServer(64L << 20, 2);
 
     private static Jedis client() {
-        return new Jedis("127.0.0.1", server.port());
-    }
-
-    @BeforeEach
-    void flush() {
-        try (Jedis j = client()) {
-            j.flushAll();
-        }
+        return SERVER.client();
     }
 
     @Test
@@ -197,7 +179,7 @@ class ServerIntegrationTest {
     @Test
     void resp3ThroughHello() {
         DefaultJedisClientConfig config = DefaultJedisClientConfig.builder().protocol(RedisProtocol.RESP3).build();
-        try (Jedis j = new Jedis(new HostAndPort("127.0.0.1", server.port()), config)) {
+        try (Jedis j = new Jedis(new HostAndPort("127.0.0.1", SERVER.port()), config)) {
             j.set("r3", "v");
             assertEquals("v", j.get("r3"));
             assertNull(j.get("absent"));
@@ -229,7 +211,7 @@ class ServerIntegrationTest {
     /** A broken frame closes that connection only; an unknown command keeps it open. */
     @Test
     void protocolErrorsCloseOnlyTheOffendingConnection() throws Exception {
-        try (Jedis bystander = client(); Socket raw = new Socket("127.0.0.1", server.port())) {
+        try (Jedis bystander = client(); Socket raw = new Socket("127.0.0.1", SERVER.port())) {
             bystander.set("still", "here");
             OutputStream out = raw.getOutputStream();
             InputStream in = raw.getInputStream();

@@ -1,9 +1,7 @@
 package io.nibble.server;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.Protocol;
 import redis.clients.jedis.Transaction;
@@ -23,27 +21,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** MULTI/EXEC isolation from other clients and WATCH's optimistic checks, through Jedis. */
 class TransactionTest {
-    private static NibbleServer server;
-
-    @BeforeAll
-    static void start() throws Exception {
-        server = TestServers.start(64L << 20, 2, config -> config.maxQueuedBytes = 8192);
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
+    @RegisterExtension
+    static final RunningServer SERVER = new RunningServer(64L << 20, 2, config -> config.maxQueuedBytes = 8192);
 
     private static Jedis client() {
-        return new Jedis("127.0.0.1", server.port());
-    }
-
-    @BeforeEach
-    void flush() {
-        try (Jedis j = client()) {
-            j.flushAll();
-        }
+        return SERVER.client();
     }
 
     @Test

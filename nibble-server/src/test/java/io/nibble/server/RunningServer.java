@@ -1,0 +1,56 @@
+package io.nibble.server;
+
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import redis.clients.jedis.Jedis;
+
+import java.util.function.Consumer;
+
+/**
+ * A server for one test class, registered with {@code @RegisterExtension static}: started before the first test,
+ * emptied before each one and closed after the last.
+ */
+final class RunningServer implements BeforeAllCallback, BeforeEachCallback, AfterAllCallback {
+    private final long capacity;
+    private final int threads;
+    private final Consumer<ServerConfig> customize;
+    private NibbleServer server;
+
+    RunningServer(long capacity, int threads) {
+        this(capacity, threads, config -> { });
+    }
+
+    RunningServer(long capacity, int threads, Consumer<ServerConfig> customize) {
+        this.capacity = capacity;
+        this.threads = threads;
+        this.customize = customize;
+    }
+
+    @Override
+    public void beforeAll(ExtensionContext context) throws Exception {
+        server = TestServers.start(capacity, threads, customize);
+    }
+
+    @Override
+    public void beforeEach(ExtensionContext context) {
+        try (Jedis j = client()) {
+            j.flushAll();
+        }
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) {
+        server.close();
+    }
+
+    int port() {
+        return server.port();
+    }
+
+    /** A new Jedis connection to the server (connected on its first command). */
+    Jedis client() {
+        return new Jedis("127.0.0.1", port());
+    }
+}
