@@ -271,7 +271,6 @@ final class Store implements AutoCloseable {
 
     /** Points the key's entry at the appended record, moving live bytes from the record it replaces. */
     private void publish(long hash, long tag, Object key, long address) {
-        long footprint = footprint(address);
         for (int attempt = 0; ; attempt++) {
             boolean inserted;
             BucketArray a = index.lock(hash);
