@@ -605,7 +605,7 @@ final class Store implements AutoCloseable {
                         } else if ((v & 1) != 0) {
                             backoff(spins++);
                         } else {
-                            values[i] = readLocked(a, hashes[i], keys[i], values[i]);
+                            values[i] = readValue(a, b, HashIndex.tag(hashes[i]), keys[i], values[i]);
                             arrays[i] = a;
                             versions[i] = v;
                             break;
@@ -627,7 +627,8 @@ final class Store implements AutoCloseable {
             try {
                 locked = lockAll(hashes, order, arrays, shared);
                 for (int i = 0; i < n; i++) {
-                    values[i] = readLocked(arrays[i], hashes[i], keys[i], values[i]);
+                    values[i] = readValue(arrays[i], arrays[i].bucketOf(hashes[i]), HashIndex.tag(hashes[i]), keys[i],
+                            values[i]);
                 }
                 return values;
             } finally {
@@ -639,11 +640,12 @@ final class Store implements AutoCloseable {
     }
 
     /**
-     * The value of {@code key} in bucket array {@code a}, reusing {@code reuse} when it has the right length. Under
-     * the bucket's lock the result is exact; without it the caller validates the bucket's version afterwards.
+     * The value of {@code key} in {@code bucket} of {@code a}, or null, reusing {@code reuse} when it has the right
+     * length. Under the bucket's lock the result is exact; without it the caller validates the bucket's version
+     * afterwards and retries on a change.
      */
-    private byte[] readLocked(BucketArray a, long hash, Object key, byte[] reuse) {
-        long address = index.find(a, a.bucketOf(hash), HashIndex.tag(hash), key);
+    private byte[] readValue(BucketArray a, long bucket, long tag, Object key, byte[] reuse) {
+        long address = index.find(a, bucket, tag, key);
         if (address < 0) {
             return null;
         }
@@ -860,18 +862,9 @@ final class Store implements AutoCloseable {
                     backoff(spins++);
                     continue;
                 }
-                long address = index.find(a, b, tag, key);
-                byte[] result = null;
-                if (address >= 0) {
-                    long meta = mem.getLong(address);
-                    if (!isExpired(meta, address)) {
-                        int length = RecordLayout.valueLength(meta);
-                        if (out == null || out.length != length) {
-                            out = new byte[length];
-                        }
-                        mem.read(valueAddress(address, meta), out, 0, length);
-                        result = out;
-                    }
+                byte[] result = readValue(a, b, tag, key, out);
+                if (result != null) {
+                    out = result; // a retry reuses the array when the length holds
                 }
                 if (a.validate(b, v)) {
                     return result;

@@ -379,7 +379,7 @@ final class Commands {
                 Reply.integer(out, a.length == 2 ? (store.delete(a[1]) ? 1 : 0)
                         : store.deleteAll(java.util.Arrays.copyOfRange(a, 1, a.length)));
             }
-            case "EXISTS" -> {
+            case "EXISTS", "TOUCH" -> {
                 minArity(a, 2);
                 long n = 0;
                 for (int i = 1; i < a.length; i++) {
@@ -465,14 +465,6 @@ final class Commands {
             case "SETRANGE" -> {
                 arity(a, 4);
                 setRange(a, out);
-            }
-            case "TOUCH" -> {
-                minArity(a, 2);
-                long n = 0;
-                for (int i = 1; i < a.length; i++) {
-                    n += store.contains(a[i]) ? 1 : 0;
-                }
-                Reply.integer(out, n);
             }
             case "OBJECT" -> object(s, a, out);
             case "MEMORY" -> memory(s, a, out);
@@ -1017,7 +1009,7 @@ final class Commands {
                         }
                     } else if (option.equals("TYPE") && a.length == 4) {
                         String type = text(a[3]).toLowerCase(Locale.ROOT);
-                        if (!List.of("normal", "master", "replica", "slave", "pubsub").contains(type)) {
+                        if (!CLIENT_TYPES.contains(type)) {
                             throw new CommandError("ERR Unknown client type '" + text(a[3]) + "'");
                         }
                         ids = type.equals("normal") ? null : java.util.Set.of();
@@ -1065,6 +1057,9 @@ final class Commands {
                 + " lib-name=" + c.libName + " lib-ver=" + c.libVersion;
     }
 
+    /** Client types CLIENT LIST and KILL accept; only "normal" clients exist here. */
+    private static final List<String> CLIENT_TYPES = List.of("normal", "master", "replica", "slave", "pubsub");
+
     private static String address(java.net.SocketAddress a) {
         if (a instanceof java.net.InetSocketAddress i && i.getAddress() != null) {
             String host = i.getAddress().getHostAddress();
@@ -1109,7 +1104,7 @@ final class Commands {
                 case "USER" -> none |= !value.equals("default");
                 case "TYPE" -> {
                     String type = value.toLowerCase(Locale.ROOT);
-                    if (!List.of("normal", "master", "replica", "slave", "pubsub").contains(type)) {
+                    if (!CLIENT_TYPES.contains(type)) {
                         throw new CommandError("ERR Unknown client type '" + value + "'");
                     }
                     none |= !type.equals("normal");
