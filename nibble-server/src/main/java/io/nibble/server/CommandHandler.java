@@ -44,6 +44,7 @@ final class CommandHandler extends ChannelInboundHandlerAdapter {
             stats.rejectedConnections.incrementAndGet();
             ByteBuf out = ctx.alloc().buffer();
             Reply.error(out, "ERR max number of clients reached");
+            stats.commandStats.errorReply("ERR max number of clients reached");
             ctx.writeAndFlush(out).addListener(ChannelFutureListener.CLOSE);
             closing = true;
         } else {
@@ -133,7 +134,9 @@ final class CommandHandler extends ChannelInboundHandlerAdapter {
             stats.protocolErrors.incrementAndGet();
             flush(ctx);
             ByteBuf out = ctx.alloc().buffer();
-            Reply.error(out, "ERR Protocol error: " + root.getMessage());
+            String message = "ERR Protocol error: " + root.getMessage();
+            Reply.error(out, message);
+            stats.commandStats.errorReply(message);
             closing = true;
             ctx.writeAndFlush(out).addListener(ChannelFutureListener.CLOSE);
         } else if (root instanceof IOException) {

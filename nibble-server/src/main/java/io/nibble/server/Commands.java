@@ -26,6 +26,7 @@ final class Commands {
     private final Runnable shutdown;
     private final RespLimits limits;
     private final KeyLocks locks = new KeyLocks();
+    private final SlowLog slowLog;
     /** Open connections by id, for CLIENT LIST and CLIENT KILL. */
     private final java.util.concurrent.ConcurrentSkipListMap<Long, Session> clients =
             new java.util.concurrent.ConcurrentSkipListMap<>();
@@ -45,27 +46,61 @@ final class Commands {
         this.stats = stats;
         this.shutdown = shutdown;
         this.limits = config.limits();
+        this.slowLog = new SlowLog(config.slowlogLogSlowerThan, config.slowlogMaxLen);
     }
 
     /**
-     * Runs one command and writes its reply.
+     * Runs one command and writes its reply. The command is first resolved in {@link CommandTable}: an unknown
+     * name or subcommand, a wrong number of arguments, or a missing AUTH is refused there (and inside MULTI makes
+     * EXEC abort). Inside MULTI a resolved command is queued; otherwise it runs under its keys' locks, timed for
+     * INFO commandstats and the slow log.
      *
      * @return false when the connection should close after the reply (QUIT)
      */
     boolean execute(Session session, byte[][] args, ByteBuf out) {
         String name = commandName(args[0]);
-        stats.commands.increment();
-        session.lastCommand = name;
-        if (!session.authenticated && !name.equals("AUTH") && !name.equals("HELLO") && !name.equals("QUIT")) {
-            Reply.error(out, "NOAUTH Authentication required.");
+        CommandTable.Command command = CommandTable.lookup(name);
+        if (command == null) {
+            reject(session, null, out, unknown(args));
+            return true;
+        }
+        CommandTable.Command resolved = CommandTable.resolve(command, args);
+        if (resolved == null) {
+            // As Redis: an unknown subcommand counts as an error reply but against no command.
+            reject(session, null, out, "ERR unknown subcommand '" + printable(text(args[1])) + "'. Try "
+                    + command.name() + " HELP.");
+            return true;
+        }
+        if (!resolved.accepts(args.length)) {
+            reject(session, resolved, out, "ERR wrong number of arguments for '" + resolved.fullName()
+                    + "' command");
+            return true;
+        }
+        session.lastCommand = resolved.fullName();
+        if (!session.authenticated && !resolved.has("no_auth")) {
+            reject(session, resolved, out, "NOAUTH Authentication required.");
             return true;
         }
         if (session.queued != null && !isTransactionControl(name)) {
-            queue(session, name, args, out);
+            queue(session, resolved, args, out);
             return true;
         }
-        KeySpec spec = session.inExec ? null : KeySpec.of(name);
-        if (spec == null) {
+        long start = System.nanoTime();
+        boolean open = runLocked(session, name, session.inExec ? null : resolved.keys(), args, out);
+        long elapsed = System.nanoTime() - start;
+        stats.commandStats.called(resolved, elapsed, session.failed);
+        session.failed = false;
+        if (slowLog.isSlow(elapsed) && !resolved.has("skip_slowlog")) {
+            io.netty.channel.Channel ch = session.channel;
+            slowLog.add(args, elapsed, address(ch == null ? null : ch.remoteAddress()),
+                    session.name == null ? "" : session.name);
+        }
+        return open;
+    }
+
+    /** Runs a resolved command under the key locks its spec asks for (none for a null or lock-free spec). */
+    private boolean runLocked(Session session, String name, KeySpec spec, byte[][] args, ByteBuf out) {
+        if (spec == null || spec.lockFree()) {
             return runCatching(session, name, args, out);
         }
         if (spec.exclusive()) {
@@ -107,6 +142,25 @@ final class Commands {
         }
     }
 
+    /** Refuses a command before it runs; inside MULTI this also dooms the transaction to EXECABORT. */
+    private void reject(Session session, CommandTable.Command command, ByteBuf out, String message) {
+        if (command != null) {
+            stats.commandStats.rejected(command);
+        }
+        if (session.queued != null) {
+            session.transactionFailed = true;
+        }
+        Reply.error(out, message);
+        stats.commandStats.errorReply(message);
+    }
+
+    /** Answers a command's own error, counted for INFO errorstats and as a failed call. */
+    private void error(Session session, ByteBuf out, String message) {
+        Reply.error(out, message);
+        stats.commandStats.errorReply(message);
+        session.failed = true;
+    }
+
     /** Lists an accepted connection for CLIENT LIST and CLIENT KILL. */
     void register(Session session, io.netty.channel.Channel channel) {
         session.channel = channel;
@@ -130,33 +184,31 @@ final class Commands {
         try {
             return run(session, name, args, out) && !session.closeAfterReply;
         } catch (CommandError e) {
-            Reply.error(out, e.getMessage());
+            error(session, out, e.getMessage());
         } catch (NibbleFullException e) {
-            Reply.error(out, "OOM command not allowed when used memory > 'maxmemory'. " + e.getMessage());
+            error(session, out, "OOM command not allowed when used memory > 'maxmemory'. " + e.getMessage());
         } catch (IllegalArgumentException e) {
-            Reply.error(out, "ERR " + e.getMessage());
+            error(session, out, "ERR " + e.getMessage());
         }
         return true;
     }
 
-    /** Inside MULTI: queues a known command for EXEC, within the transaction's byte budget. */
-    private void queue(Session session, String name, byte[][] args, ByteBuf out) {
+    /** Inside MULTI: queues a resolved command for EXEC, within the transaction's byte budget. */
+    private void queue(Session session, CommandTable.Command command, byte[][] args, ByteBuf out) {
         long bytes = 16L * args.length;
         for (byte[] arg : args) {
             bytes += arg.length;
         }
-        if (!KNOWN.contains(name)) {
-            session.transactionFailed = true;
-            Reply.error(out, unknown(args));
-        } else if (name.equals("WATCH")) {
-            session.transactionFailed = true;
-            Reply.error(out, "ERR WATCH inside MULTI is not allowed");
+        if (command.name().equals("WATCH")) {
+            reject(session, command, out, "ERR WATCH inside MULTI is not allowed");
+        } else if (command.has("no_multi")) {
+            reject(session, command, out, "ERR Command not allowed inside a transaction");
         } else if (session.queuedBytes + bytes > limits.maxQueuedBytes()) {
             // Drop what was queued: the transaction is lost either way, and its memory comes back now.
             session.queued.clear();
             session.queuedBytes = 0;
-            session.transactionFailed = true;
-            Reply.error(out, "ERR transaction exceeds max-queued-bytes (" + limits.maxQueuedBytes() + ")");
+            reject(session, command, out, "ERR transaction exceeds max-queued-bytes (" + limits.maxQueuedBytes()
+                    + ")");
         } else {
             if (!session.transactionFailed) { // a failed transaction only waits for its EXECABORT: keep nothing
                 session.queued.add(args);
@@ -228,18 +280,9 @@ final class Commands {
         return name.equals("EXEC") || name.equals("DISCARD") || name.equals("MULTI") || name.equals("QUIT");
     }
 
-    static final java.util.Set<String> KNOWN = java.util.Set.of("PING", "ECHO", "QUIT", "SELECT", "AUTH", "HELLO",
-            "CLIENT", "COMMAND", "CONFIG", "INFO", "DBSIZE", "FLUSHALL", "FLUSHDB", "TIME", "SHUTDOWN", "GET", "SET",
-            "SETNX", "SETEX", "PSETEX", "GETSET", "GETDEL", "GETEX", "MGET", "MSET", "MSETNX", "APPEND", "STRLEN",
-            "INCR", "DECR", "INCRBY", "DECRBY", "INCRBYFLOAT", "DEL", "UNLINK", "EXISTS", "TYPE", "EXPIRE", "PEXPIRE",
-            "EXPIREAT", "PEXPIREAT", "PERSIST", "TTL", "PTTL", "EXPIRETIME", "PEXPIRETIME", "SCAN", "KEYS",
-            "RANDOMKEY", "MULTI", "EXEC", "DISCARD", "WATCH", "UNWATCH", "GETRANGE", "SUBSTR", "SETRANGE", "TOUCH",
-            "OBJECT", "MEMORY", "ROLE", "RENAME", "RENAMENX", "COPY");
-
     private boolean run(Session s, String name, byte[][] a, ByteBuf out) {
         switch (name) {
             case "GET" -> {
-                arity(a, 2);
                 long length = Reply.bulkFromStore(out, store, a[1], s.lastValueLength, s.protocol);
                 if (length >= 0) {
                     s.lastValueLength = (int) length;
@@ -257,7 +300,6 @@ final class Commands {
                 }
             }
             case "ECHO" -> {
-                arity(a, 2);
                 Reply.bulk(out, a[1]);
             }
             case "QUIT" -> {
@@ -265,7 +307,6 @@ final class Commands {
                 return false;
             }
             case "SELECT" -> {
-                arity(a, 2);
                 if (parseLong(a[1]) != 0) {
                     throw new CommandError("ERR DB index is out of range");
                 }
@@ -274,9 +315,16 @@ final class Commands {
             case "AUTH" -> auth(s, a, out);
             case "HELLO" -> hello(s, a, out);
             case "CLIENT" -> client(s, a, out);
-            case "COMMAND" -> command(a, out);
+            case "COMMAND" -> command(s, a, out);
+            case "SLOWLOG" -> slowlog(a, out);
             case "CONFIG" -> config(s, a, out);
-            case "INFO" -> Reply.bulk(out, info(a.length > 1 ? text(a[1]) : "default"));
+            case "INFO" -> {
+                List<String> sections = new ArrayList<>();
+                for (int i = 1; i < a.length; i++) {
+                    sections.add(text(a[i]).toLowerCase(Locale.ROOT));
+                }
+                Reply.bulk(out, info(sections.isEmpty() ? List.of("default") : sections));
+            }
             case "DBSIZE" -> Reply.integer(out, store.size());
             case "FLUSHALL", "FLUSHDB" -> {
                 flush();
@@ -294,11 +342,9 @@ final class Commands {
                 return false;
             }
             case "SETNX" -> {
-                arity(a, 3);
                 Reply.integer(out, store.putIfAbsent(a[1], a[2]) ? 1 : 0);
             }
             case "SETEX", "PSETEX" -> {
-                arity(a, 4);
                 long ttl = parseLong(a[2]);
                 if (ttl <= 0) {
                     throw new CommandError("ERR invalid expire time in '" + name.toLowerCase(Locale.ROOT) + "' command");
@@ -307,16 +353,13 @@ final class Commands {
                 Reply.write(out, Reply.OK);
             }
             case "GETSET" -> {
-                arity(a, 3);
                 Reply.bulkOrNil(out, store.getAndPut(a[1], a[2]), s.protocol);
             }
             case "GETDEL" -> {
-                arity(a, 2);
                 Reply.bulkOrNil(out, store.getAndDelete(a[1]), s.protocol);
             }
             case "GETEX" -> getex(s, a, out);
             case "MGET" -> {
-                minArity(a, 2);
                 // One snapshot of all keys, so an MSET or multi-key DEL is seen whole or not at all.
                 byte[][] values = store.getAll(java.util.Arrays.copyOfRange(a, 1, a.length));
                 Reply.arrayHeader(out, values.length);
@@ -342,7 +385,6 @@ final class Commands {
                 }
             }
             case "APPEND" -> {
-                arity(a, 3);
                 byte[] suffix = a[2];
                 byte[] result = store.compute(a[1], v -> {
                     if (v == null) {
@@ -355,32 +397,25 @@ final class Commands {
                 Reply.integer(out, result.length);
             }
             case "STRLEN" -> {
-                arity(a, 2);
                 byte[] v = store.get(a[1]);
                 Reply.integer(out, v == null ? 0 : v.length);
             }
-            case "INCR" -> increment(a, 2, out, 1);
-            case "DECR" -> increment(a, 2, out, -1);
-            case "INCRBY" -> {
-                arity(a, 3);
-                increment(a, 3, out, parseLong(a[2]));
-            }
+            case "INCR" -> increment(a, out, 1);
+            case "DECR" -> increment(a, out, -1);
+            case "INCRBY" -> increment(a, out, parseLong(a[2]));
             case "DECRBY" -> {
-                arity(a, 3);
                 long by = parseLong(a[2]);
                 if (by == Long.MIN_VALUE) {
                     throw new CommandError("ERR decrement would overflow");
                 }
-                increment(a, 3, out, -by);
+                increment(a, out, -by);
             }
             case "INCRBYFLOAT" -> incrementFloat(a, out);
             case "DEL", "UNLINK" -> {
-                minArity(a, 2);
                 Reply.integer(out, a.length == 2 ? (store.delete(a[1]) ? 1 : 0)
                         : store.deleteAll(java.util.Arrays.copyOfRange(a, 1, a.length)));
             }
             case "EXISTS", "TOUCH" -> {
-                minArity(a, 2);
                 long n = 0;
                 for (int i = 1; i < a.length; i++) {
                     n += store.contains(a[i]) ? 1 : 0;
@@ -388,7 +423,6 @@ final class Commands {
                 Reply.integer(out, n);
             }
             case "TYPE" -> {
-                arity(a, 2);
                 Reply.simple(out, store.contains(a[1]) ? "string" : "none");
             }
             case "EXPIRE" -> expire(a, out, 1000, false);
@@ -396,7 +430,6 @@ final class Commands {
             case "EXPIREAT" -> expire(a, out, 1000, true);
             case "PEXPIREAT" -> expire(a, out, 1, true);
             case "PERSIST" -> {
-                arity(a, 2);
                 boolean[] changed = {false};
                 store.update(a[1], (v, exp) -> {
                     changed[0] = v != null && exp != 0;
@@ -405,7 +438,6 @@ final class Commands {
                 Reply.integer(out, changed[0] ? 1 : 0);
             }
             case "TTL", "PTTL", "EXPIRETIME", "PEXPIRETIME" -> {
-                arity(a, 2);
                 long at = store.expiresAt(a[1]);
                 if (at < 0) {
                     Reply.integer(out, at);
@@ -420,7 +452,6 @@ final class Commands {
             }
             case "SCAN" -> scan(a, out);
             case "KEYS" -> {
-                arity(a, 2);
                 List<byte[]> keys = new ArrayList<>();
                 long cursor = 0;
                 do {
@@ -456,20 +487,17 @@ final class Commands {
                 Reply.write(out, Reply.OK);
             }
             case "GETRANGE", "SUBSTR" -> {
-                arity(a, 4);
                 long start = parseLong(a[2]);
                 long end = parseLong(a[3]);
                 byte[] v = store.get(a[1]);
                 Reply.bulk(out, v == null ? new byte[0] : range(v, start, end));
             }
             case "SETRANGE" -> {
-                arity(a, 4);
                 setRange(a, out);
             }
             case "OBJECT" -> object(s, a, out);
             case "MEMORY" -> memory(s, a, out);
             case "ROLE" -> {
-                arity(a, 1);
                 Reply.arrayHeader(out, 3);
                 Reply.bulk(out, "master");
                 Reply.integer(out, 0);
@@ -477,7 +505,7 @@ final class Commands {
             }
             case "RENAME", "RENAMENX" -> rename(s, a, out, name.equals("RENAMENX"));
             case "COPY" -> copy(a, out);
-            default -> Reply.error(out, unknown(a));
+            default -> throw new IllegalStateException(name + " is in the command table but has no case here");
         }
         return true;
     }
@@ -525,21 +553,12 @@ final class Commands {
     }
 
     private void object(Session s, byte[][] a, ByteBuf out) {
-        minArity(a, 2);
         String sub = text(a[1]).toUpperCase(Locale.ROOT);
-        if (sub.equals("HELP")) {
-            String[] lines = {"OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-                "ENCODING <key>", "    Return the kind of internal representation Redis would use for <key>.",
-                "REFCOUNT <key>", "    Return the number of references of the value of <key> (always 1).",
-                "HELP", "    Print this help."};
-            Reply.arrayHeader(out, lines.length);
-            for (String line : lines) {
-                Reply.simple(out, line);
-            }
-            return;
-        }
-        arity(a, 3);
         switch (sub) {
+            case "HELP" -> help(out, "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                    "ENCODING <key>", "    Return the kind of internal representation Redis would use for <key>.",
+                    "REFCOUNT <key>", "    Return the number of references of the value of <key> (always 1).",
+                    "HELP", "    Print this help.");
             case "ENCODING" -> {
                 byte[] v = store.get(a[2]);
                 Reply.bulkOrNil(out, v == null ? null : encoding(v).getBytes(StandardCharsets.US_ASCII), s.protocol);
@@ -553,7 +572,7 @@ final class Commands {
             }
             case "IDLETIME", "FREQ" -> throw new CommandError("ERR OBJECT " + sub + " is not available: this server"
                     + " does not track access times or frequencies");
-            default -> throw new CommandError("ERR unknown subcommand '" + text(a[1]) + "'. Try OBJECT HELP.");
+            default -> throw new IllegalStateException("OBJECT " + sub + " is in the command table but not here");
         }
     }
 
@@ -573,7 +592,6 @@ final class Commands {
     }
 
     private void memory(Session s, byte[][] a, ByteBuf out) {
-        minArity(a, 2);
         String sub = text(a[1]).toUpperCase(Locale.ROOT);
         switch (sub) {
             case "USAGE" -> {
@@ -587,12 +605,9 @@ final class Commands {
                     Reply.integer(out, bytes);
                 }
             }
-            case "HELP" -> {
-                Reply.arrayHeader(out, 2);
-                Reply.simple(out, "MEMORY USAGE <key> [SAMPLES <count>]");
-                Reply.simple(out, "    Return the bytes the key's record and its index entry take in the store.");
-            }
-            default -> throw new CommandError("ERR unknown subcommand '" + text(a[1]) + "'. Try MEMORY HELP.");
+            case "HELP" -> help(out, "MEMORY USAGE <key> [SAMPLES <count>]",
+                    "    Return the bytes the key's record and its index entry take in the store.");
+            default -> throw new IllegalStateException("MEMORY " + sub + " is in the command table but not here");
         }
     }
 
@@ -610,7 +625,6 @@ final class Commands {
 
     /** RENAME and RENAMENX; they hold both keys' stripes exclusively (see {@link #runExclusive}). */
     private void rename(Session s, byte[][] a, ByteBuf out, boolean onlyIfAbsent) {
-        arity(a, 3);
         Entry source = read(a[1]);
         if (source == null) {
             throw new CommandError("ERR no such key");
@@ -633,7 +647,6 @@ final class Commands {
 
     /** COPY source destination [DB 0] [REPLACE], run like RENAME. */
     private void copy(byte[][] a, ByteBuf out) {
-        minArity(a, 3);
         boolean replace = false;
         for (int i = 3; i < a.length; i++) {
             String option = text(a[i]).toUpperCase(Locale.ROOT);
@@ -662,7 +675,6 @@ final class Commands {
     // ------------------------------------------------------------------ strings
 
     private void set(Session s, byte[][] a, ByteBuf out) {
-        minArity(a, 3);
         boolean nx = false;
         boolean xx = false;
         boolean get = false;
@@ -727,7 +739,6 @@ final class Commands {
     }
 
     private void getex(Session s, byte[][] a, ByteBuf out) {
-        minArity(a, 2);
         long expireAt = -1; // -1: leave the expiry alone
         for (int i = 2; i < a.length; i++) {
             String option = text(a[i]).toUpperCase(Locale.ROOT);
@@ -761,8 +772,7 @@ final class Commands {
         Reply.bulkOrNil(out, value[0], s.protocol);
     }
 
-    private void increment(byte[][] a, int arity, ByteBuf out, long by) {
-        arity(a, arity);
+    private void increment(byte[][] a, ByteBuf out, long by) {
         long[] result = {0};
         store.compute(a[1], v -> {
             long n = v == null ? 0 : parseStoredLong(v);
@@ -777,7 +787,6 @@ final class Commands {
     }
 
     private void incrementFloat(byte[][] a, ByteBuf out) {
-        arity(a, 3);
         double by = parseDouble(a[2]);
         byte[] result = store.compute(a[1], v -> {
             double sum = (v == null ? 0 : parseDouble(v)) + by;
@@ -792,7 +801,6 @@ final class Commands {
     }
 
     private void expire(byte[][] a, ByteBuf out, long unitMillis, boolean absolute) {
-        minArity(a, 3);
         long n = parseLong(a[2]);
         long at = absolute ? multiply(n, unitMillis) : deadline(multiply(n, unitMillis));
         String condition = a.length > 3 ? text(a[3]).toUpperCase(Locale.ROOT) : "";
@@ -826,7 +834,6 @@ final class Commands {
     // ------------------------------------------------------------------ keyspace
 
     private void scan(byte[][] a, ByteBuf out) {
-        minArity(a, 2);
         long cursor = parseUnsigned(a[1]);
         byte[] pattern = null;
         int count = 10;
@@ -971,11 +978,9 @@ final class Commands {
     }
 
     private void client(Session s, byte[][] a, ByteBuf out) {
-        minArity(a, 2);
         String sub = text(a[1]).toUpperCase(Locale.ROOT);
         switch (sub) {
             case "SETNAME" -> {
-                arity(a, 3);
                 s.name = text(a[2]);
                 Reply.write(out, Reply.OK);
             }
@@ -983,7 +988,6 @@ final class Commands {
                     s.protocol);
             case "ID" -> Reply.integer(out, s.id);
             case "SETINFO" -> {
-                arity(a, 4);
                 String attribute = text(a[2]).toUpperCase(Locale.ROOT);
                 String value = text(a[3]);
                 if (value.chars().anyMatch(c -> c <= ' ' || c > '~')) {
@@ -1028,14 +1032,27 @@ final class Commands {
             case "KILL" -> clientKill(s, a, out);
             case "NO-EVICT", "NO-TOUCH" -> {
                 // Nothing to switch: this server never evicts clients and does not track key access.
-                arity(a, 3);
                 String mode = text(a[2]).toUpperCase(Locale.ROOT);
                 if (!mode.equals("ON") && !mode.equals("OFF")) {
                     throw new CommandError("ERR syntax error");
                 }
                 Reply.write(out, Reply.OK);
             }
-            default -> throw new CommandError("ERR unknown subcommand '" + text(a[1]) + "'. Try CLIENT HELP.");
+            case "HELP" -> help(out, "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                    "ID", "    Return the ID of the current connection.",
+                    "INFO", "    Return information about the current client connection.",
+                    "GETNAME", "    Return the name of the current connection.",
+                    "SETNAME <name>", "    Assign the name <name> to the current connection.",
+                    "SETINFO <option> <value>", "    Set client meta attr (LIB-NAME or LIB-VER).",
+                    "LIST [TYPE (NORMAL|MASTER|REPLICA|PUBSUB)] [ID <id> [<id> ...]]",
+                    "    Return information about client connections.",
+                    "KILL <ip:port>", "    Kill connection made from <ip:port>.",
+                    "KILL <option> <value> [<option> <value> [...]]",
+                    "    Kill connections. Options: ID, ADDR, LADDR, USER, TYPE, SKIPME (YES|NO), MAXAGE.",
+                    "NO-EVICT (ON|OFF)", "    Accepted; this server never evicts clients.",
+                    "NO-TOUCH (ON|OFF)", "    Accepted; this server does not track key access times.",
+                    "HELP", "    Print this help.");
+            default -> throw new IllegalStateException("CLIENT " + sub + " is in the command table but not here");
         }
     }
 
@@ -1053,7 +1070,7 @@ final class Commands {
                 + " flags=" + (queued != null ? "x" : "N") + " db=0"
                 + " multi=" + (queued != null ? queued.size() : -1) + " watch=" + c.watchCount
                 + " omem=" + (outbound == null ? 0 : outbound.totalPendingWriteBytes())
-                + " cmd=" + c.lastCommand.toLowerCase(Locale.ROOT) + " user=default resp=" + c.protocol
+                + " cmd=" + c.lastCommand + " user=default resp=" + c.protocol
                 + " lib-name=" + c.libName + " lib-ver=" + c.libVersion;
     }
 
@@ -1074,7 +1091,6 @@ final class Commands {
      * closes after this reply.
      */
     private void clientKill(Session s, byte[][] a, ByteBuf out) {
-        minArity(a, 3);
         if (a.length == 3) {
             String target = text(a[2]);
             for (Session c : clients.values()) {
@@ -1144,21 +1160,179 @@ final class Commands {
         }
     }
 
-    private void command(byte[][] a, ByteBuf out) {
+    /** COMMAND and its subcommands, answered from {@link CommandTable}. */
+    private void command(Session s, byte[][] a, ByteBuf out) {
         String sub = a.length > 1 ? text(a[1]).toUpperCase(Locale.ROOT) : "";
-        if (sub.equals("COUNT")) {
-            Reply.integer(out, KNOWN.size());
-        } else {
-            Reply.write(out, Reply.EMPTY_ARRAY); // COMMAND, COMMAND DOCS, COMMAND INFO: minimal but valid
+        switch (sub) {
+            case "" -> {
+                Reply.arrayHeader(out, CommandTable.commands().size());
+                CommandTable.commands().forEach(c -> commandInfo(c, out));
+            }
+            case "COUNT" -> Reply.integer(out, CommandTable.commands().size());
+            case "INFO" -> {
+                if (a.length == 2) {
+                    command(s, new byte[][] {a[0]}, out);
+                    return;
+                }
+                Reply.arrayHeader(out, a.length - 2);
+                for (int i = 2; i < a.length; i++) {
+                    CommandTable.Command c = CommandTable.lookupFullName(text(a[i]));
+                    if (c == null) {
+                        Reply.nil(out, s.protocol);
+                    } else {
+                        commandInfo(c, out);
+                    }
+                }
+            }
+            case "DOCS" -> {
+                List<CommandTable.Command> wanted = new ArrayList<>();
+                if (a.length == 2) {
+                    wanted.addAll(CommandTable.commands());
+                }
+                for (int i = 2; i < a.length; i++) {
+                    CommandTable.Command c = CommandTable.lookupFullName(text(a[i]));
+                    if (c != null) { // as Redis: unknown names are left out
+                        wanted.add(c);
+                    }
+                }
+                Reply.mapHeader(out, wanted.size(), s.protocol);
+                for (CommandTable.Command c : wanted) {
+                    Reply.bulk(out, c.fullName());
+                    commandDocs(c, s.protocol, out);
+                }
+            }
+            case "LIST" -> {
+                List<String> names = CommandTable.allNames();
+                if (a.length > 2) {
+                    if (a.length != 5 || !text(a[2]).equalsIgnoreCase("FILTERBY")) {
+                        throw new CommandError("ERR syntax error");
+                    }
+                    String filter = text(a[3]).toUpperCase(Locale.ROOT);
+                    String value = text(a[4]);
+                    names = switch (filter) {
+                        case "MODULE" -> List.of();
+                        case "ACLCAT" -> names.stream().filter(n -> CommandTable.lookupFullName(n).categories()
+                                .contains("@" + value.toLowerCase(Locale.ROOT))).toList();
+                        case "PATTERN" -> names.stream().filter(n -> Glob.matches(a[4],
+                                n.getBytes(StandardCharsets.US_ASCII))).toList();
+                        default -> throw new CommandError("ERR syntax error");
+                    };
+                }
+                Reply.arrayHeader(out, names.size());
+                names.forEach(n -> Reply.bulk(out, n));
+            }
+            case "GETKEYS" -> {
+                byte[][] target = java.util.Arrays.copyOfRange(a, 2, a.length);
+                CommandTable.Command c = CommandTable.lookup(target[0]);
+                if (c == null) {
+                    throw new CommandError("ERR Invalid command specified");
+                }
+                c = CommandTable.resolve(c, target);
+                if (c == null || !c.accepts(target.length)) {
+                    throw new CommandError("ERR Invalid number of arguments specified for command");
+                }
+                KeySpec keys = c.keys();
+                int n = keys == null ? 0 : keys.keyCount(target);
+                if (n == 0) {
+                    throw new CommandError("ERR The command has no key arguments");
+                }
+                Reply.arrayHeader(out, n);
+                for (int i = 0; i < n; i++) {
+                    Reply.bulk(out, keys.key(target, i));
+                }
+            }
+            case "HELP" -> help(out, "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                    "(no subcommand)", "    Return details about all commands.",
+                    "COUNT", "    Return the total number of commands in this server.",
+                    "LIST [FILTERBY (MODULE <module-name>|ACLCAT <category>|PATTERN <pattern>)]",
+                    "    Return a list of all commands in this server.",
+                    "INFO [<command-name> ...]", "    Return details about the given commands, or all of them.",
+                    "DOCS [<command-name> ...]", "    Return the documentation of the given commands, or all of them.",
+                    "GETKEYS <full-command>", "    Return the keys from a full command.",
+                    "HELP", "    Print this help.");
+            default -> throw new IllegalStateException("COMMAND " + sub + " is in the command table but not here");
+        }
+    }
+
+    /** One command's COMMAND INFO entry, in Redis 7's ten fields; tips and key specifications are left empty. */
+    private static void commandInfo(CommandTable.Command c, ByteBuf out) {
+        Reply.arrayHeader(out, 10);
+        Reply.bulk(out, c.fullName());
+        Reply.integer(out, c.arity());
+        Reply.arrayHeader(out, c.flags().size());
+        c.flags().forEach(f -> Reply.simple(out, f));
+        int[] keys = c.isContainer() ? new int[3] : c.keyPositions();
+        Reply.integer(out, keys[0]);
+        Reply.integer(out, keys[1]);
+        Reply.integer(out, keys[2]);
+        Reply.arrayHeader(out, c.categories().size());
+        c.categories().forEach(category -> Reply.simple(out, category));
+        Reply.write(out, Reply.EMPTY_ARRAY);
+        Reply.write(out, Reply.EMPTY_ARRAY);
+        Reply.arrayHeader(out, c.subcommands().size());
+        c.subcommands().values().forEach(sub -> commandInfo(sub, out));
+    }
+
+    /** One command's COMMAND DOCS entry: summary, since, group and its subcommands' docs. */
+    private static void commandDocs(CommandTable.Command c, int protocol, ByteBuf out) {
+        Reply.mapHeader(out, c.isContainer() ? 4 : 3, protocol);
+        Reply.bulk(out, "summary");
+        Reply.bulk(out, c.summary());
+        Reply.bulk(out, "since");
+        Reply.bulk(out, c.since());
+        Reply.bulk(out, "group");
+        Reply.bulk(out, c.group());
+        if (c.isContainer()) {
+            Reply.bulk(out, "subcommands");
+            Reply.mapHeader(out, c.subcommands().size(), protocol);
+            for (CommandTable.Command sub : c.subcommands().values()) {
+                Reply.bulk(out, sub.fullName());
+                commandDocs(sub, protocol, out);
+            }
+        }
+    }
+
+    /** A HELP reply: one status line per line of text. */
+    private static void help(ByteBuf out, String... lines) {
+        Reply.arrayHeader(out, lines.length);
+        for (String line : lines) {
+            Reply.simple(out, line);
+        }
+    }
+
+    /** SLOWLOG GET [count], LEN, RESET and HELP. */
+    private void slowlog(byte[][] a, ByteBuf out) {
+        switch (text(a[1]).toUpperCase(Locale.ROOT)) {
+            case "GET" -> {
+                if (a.length > 3) {
+                    throw new CommandError("ERR syntax error");
+                }
+                long count = a.length == 3 ? parseLong(a[2]) : 10;
+                if (count < -1) {
+                    throw new CommandError("ERR count should be greater than or equal to -1");
+                }
+                slowLog.write(out, count);
+            }
+            case "LEN" -> Reply.integer(out, slowLog.length());
+            case "RESET" -> {
+                slowLog.reset();
+                Reply.write(out, Reply.OK);
+            }
+            case "HELP" -> help(out, "SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                    "GET [<count>]", "    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
+                    "    Entries are made of:", "    id, timestamp, time in microseconds, arguments array,"
+                            + " client IP and port,", "    client name",
+                    "LEN", "    Return the length of the slowlog.",
+                    "RESET", "    Reset the slowlog.",
+                    "HELP", "    Print this help.");
+            default -> throw new IllegalStateException("SLOWLOG subcommand in the table but not here");
         }
     }
 
     private void config(Session s, byte[][] a, ByteBuf out) {
-        minArity(a, 2);
         String sub = text(a[1]).toUpperCase(Locale.ROOT);
         switch (sub) {
             case "GET" -> {
-                minArity(a, 3);
                 List<String[]> pairs = new ArrayList<>();
                 for (String[] entry : config.parameters()) {
                     for (int i = 2; i < a.length; i++) {
@@ -1201,7 +1375,14 @@ final class Commands {
             case "REWRITE" -> throw new CommandError(config.configFile == null
                     ? "ERR The server is running without a config file"
                     : "ERR CONFIG REWRITE is not supported; edit " + config.configFile);
-            default -> throw new CommandError("ERR unknown subcommand '" + text(a[1]) + "'. Try CONFIG HELP.");
+            case "HELP" -> help(out, "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                    "GET <pattern>", "    Return parameters matching the glob-like <pattern> and their values.",
+                    "SET <directive> <value>", "    Accepted only with the value the parameter has: settings are"
+                            + " fixed at start-up.",
+                    "RESETSTAT", "    Reset statistics reported by the INFO command.",
+                    "REWRITE", "    Refused: settings are fixed at start-up.",
+                    "HELP", "    Print this help.");
+            default -> throw new IllegalStateException("CONFIG " + sub + " is in the command table but not here");
         }
     }
 
@@ -1212,7 +1393,6 @@ final class Commands {
      * abort the EXEC needlessly.
      */
     private void watch(Session s, byte[][] a, ByteBuf out) {
-        minArity(a, 2);
         if (s.watchCount + a.length - 1 > limits.maxArguments()) {
             throw new CommandError("ERR too many watched keys (max-arguments is " + limits.maxArguments() + ")");
         }
@@ -1249,8 +1429,9 @@ final class Commands {
             marked[i] = KeyLocks.mark(s.watchStripes[i], false);
         }
         for (byte[][] command : commands) {
-            KeySpec spec = KeySpec.of(commandName(command[0]));
-            if (spec == null) {
+            CommandTable.Command queued = CommandTable.lookup(commandName(command[0]));
+            KeySpec spec = queued == null ? null : CommandTable.resolve(queued, command).keys();
+            if (spec == null || spec.lockFree()) {
                 continue;
             }
             everyKey |= spec.everyKey();
@@ -1307,12 +1488,17 @@ final class Commands {
         return true;
     }
 
-    String info(String section) {
-        String which = section.toLowerCase(Locale.ROOT);
-        boolean all = which.equals("all") || which.equals("everything") || which.equals("default");
+    /**
+     * INFO: the named sections, as Redis names them. "default" (or none) gives every section but commandstats,
+     * "all" and "everything" add it.
+     */
+    String info(List<String> sections) {
+        boolean everything = sections.contains("all") || sections.contains("everything");
+        boolean all = everything || sections.contains("default");
+        java.util.function.Predicate<String> wanted = name -> all || sections.contains(name);
         NibbleStats st = store.stats();
         StringBuilder b = new StringBuilder();
-        if (all || which.equals("server")) {
+        if (wanted.test("server")) {
             b.append("# Server\r\nredis_version:").append(ServerConfig.REDIS_VERSION)
                     .append("\r\nnibble_version:").append(ServerConfig.NIBBLE_VERSION)
                     .append("\r\nredis_mode:standalone\r\nos:").append(System.getProperty("os.name"))
@@ -1323,12 +1509,12 @@ final class Commands {
                     .append("\r\nio_threads_active:").append(stats.activeLoops.getAsInt())
                     .append("\r\njava_version:").append(Runtime.version()).append("\r\n\r\n");
         }
-        if (all || which.equals("clients")) {
+        if (wanted.test("clients")) {
             b.append("# Clients\r\nconnected_clients:").append(stats.connectedClients.get())
                     .append("\r\nblocked_clients:0") // no command blocks
                     .append("\r\nmaxclients:").append(config.limits().maxClients()).append("\r\n\r\n");
         }
-        if (all || which.equals("memory")) {
+        if (wanted.test("memory")) {
             double ratio = st.liveBytes() == 0 ? 0 : (double) st.residentBytes() / st.liveBytes();
             b.append("# Memory\r\nused_memory:").append(st.usedBytes())
                     .append("\r\nused_memory_rss:").append(st.residentBytes())
@@ -1342,17 +1528,36 @@ final class Commands {
                     .append("\r\nmem_fragmentation_ratio:").append(String.format(Locale.ROOT, "%.2f", ratio))
                     .append("\r\n\r\n");
         }
-        if (all || which.equals("stats")) {
+        if (wanted.test("stats")) {
             b.append("# Stats\r\ntotal_connections_received:").append(stats.connectionsReceived.get())
-                    .append("\r\ntotal_commands_processed:").append(stats.commands.sum())
+                    .append("\r\ntotal_commands_processed:").append(stats.commandStats.totalCalls())
                     .append("\r\nrejected_connections:").append(stats.rejectedConnections.get())
                     .append("\r\nprotocol_errors:").append(stats.protocolErrors.get())
+                    .append("\r\ntotal_error_replies:").append(stats.commandStats.totalErrorReplies())
                     .append("\r\nnibble_full_rejections:").append(st.fullRejections()).append("\r\n\r\n");
         }
-        if (all || which.equals("replication")) {
+        if (wanted.test("persistence")) {
+            // Nothing is ever saved or loaded: the fields clients poll before trusting a server say so.
+            b.append("# Persistence\r\nloading:0\r\nasync_loading:0\r\nrdb_bgsave_in_progress:0"
+                    + "\r\naof_enabled:0\r\naof_rewrite_in_progress:0\r\n\r\n");
+        }
+        if (wanted.test("replication")) {
             b.append("# Replication\r\nrole:master\r\nconnected_slaves:0\r\nmaster_repl_offset:0\r\n\r\n");
         }
-        if (all || which.equals("keyspace")) {
+        if (wanted.test("cpu")) {
+            appendCpu(b);
+        }
+        if (everything || sections.contains("commandstats")) {
+            b.append("# Commandstats\r\n");
+            stats.commandStats.appendCommandStats(b);
+            b.append("\r\n");
+        }
+        if (wanted.test("errorstats")) {
+            b.append("# Errorstats\r\n");
+            stats.commandStats.appendErrorStats(b);
+            b.append("\r\n");
+        }
+        if (wanted.test("keyspace")) {
             b.append("# Keyspace\r\n");
             if (st.keys() > 0) {
                 b.append("db0:keys=").append(st.keys()).append(",expires=").append(st.expiringKeys()).append("\r\n");
@@ -1361,19 +1566,23 @@ final class Commands {
         return b.toString();
     }
 
+    /** INFO cpu: the process's system and user CPU seconds, from /proc where the platform has it. */
+    private static void appendCpu(StringBuilder b) {
+        b.append("# CPU\r\n");
+        try {
+            String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/self/stat"));
+            // Fields after the command name, which is in parentheses and may contain spaces: utime is the 12th.
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            double ticksPerSecond = 100.0; // USER_HZ, fixed at 100 by the Linux ABI
+            b.append(String.format(Locale.ROOT, "used_cpu_sys:%.6f\r\nused_cpu_user:%.6f\r\n",
+                    Long.parseLong(fields[12]) / ticksPerSecond, Long.parseLong(fields[11]) / ticksPerSecond));
+        } catch (java.io.IOException | RuntimeException e) {
+            // Not Linux: the section stays empty rather than guessed.
+        }
+        b.append("\r\n");
+    }
+
     // ------------------------------------------------------------------ argument parsing
-
-    private static void arity(byte[][] a, int n) {
-        if (a.length != n) {
-            throw wrongArity(a);
-        }
-    }
-
-    private static void minArity(byte[][] a, int n) {
-        if (a.length < n) {
-            throw wrongArity(a);
-        }
-    }
 
     private static CommandError wrongArity(byte[][] a) {
         return new CommandError("ERR wrong number of arguments for '" + text(a[0]).toLowerCase(Locale.ROOT)
@@ -1389,7 +1598,7 @@ final class Commands {
         return b.toString();
     }
 
-    private static String printable(String s) {
+    static String printable(String s) {
         String t = s.length() > 128 ? s.substring(0, 128) : s;
         return t.replaceAll("[\\p{Cntrl}]", "?");
     }
@@ -1460,8 +1669,7 @@ final class Commands {
     /** Counters INFO reports. */
     static final class ServerStats {
         final long startMillis = System.currentTimeMillis();
-        /** Counted by every I/O thread on every command: striped, so the threads do not share one cache line. */
-        final LongAdder commands = new LongAdder();
+        final CommandStats commandStats = new CommandStats();
         final AtomicLong connectionsReceived = new AtomicLong();
         final AtomicLong rejectedConnections = new AtomicLong();
         final AtomicLong protocolErrors = new AtomicLong();
@@ -1471,7 +1679,7 @@ final class Commands {
 
         /** CONFIG RESETSTAT: the counters restart from zero; gauges (clients, loops) stay as they are. */
         void reset() {
-            commands.reset();
+            commandStats.reset();
             connectionsReceived.set(0);
             rejectedConnections.set(0);
             protocolErrors.set(0);

@@ -75,7 +75,7 @@ public final class NibbleServer implements AutoCloseable {
                         }
                     })
                     .bind(new InetSocketAddress(config.bind, config.port)).sync().channel();
-            loops.start(stats.commands::sum);
+            loops.start(stats.commandStats::totalCalls);
         } catch (RuntimeException | InterruptedException e) {
             loops.close();
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);

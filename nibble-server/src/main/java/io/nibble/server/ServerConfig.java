@@ -77,6 +77,13 @@ public final class ServerConfig {
             description = "Argument bytes one MULTI may queue before EXEC (default: 512m).")
     long maxQueuedBytes = RespLimits.DEFAULT.maxQueuedBytes();
 
+    @Option(names = "--slowlog-log-slower-than",
+            description = "Log commands that run at least this many microseconds; negative: none (default: 10000).")
+    long slowlogLogSlowerThan = 10_000;
+
+    @Option(names = "--slowlog-max-len", description = "Slow log entries kept (default: 128).")
+    int slowlogMaxLen = 128;
+
     /** Parses sizes with {@link Sizes}. */
     static final class SizeConverter implements ITypeConverter<Long> {
         @Override
@@ -120,6 +127,8 @@ public final class ServerConfig {
                 case "max-inline-length" -> maxInlineLength = Sizes.parse(value);
                 case "max-output-buffer" -> maxOutputBuffer = Sizes.parse(value);
                 case "max-queued-bytes" -> maxQueuedBytes = Sizes.parse(value);
+                case "slowlog-log-slower-than" -> slowlogLogSlowerThan = Long.parseLong(value);
+                case "slowlog-max-len" -> slowlogMaxLen = Integer.parseInt(value);
                 default -> throw new IllegalArgumentException("unknown setting '" + key + "' in " + configFile);
             }
         }
@@ -134,6 +143,12 @@ public final class ServerConfig {
             throw new IllegalArgumentException("threads must be from 1 to 1024: " + threads);
         }
         limits();
+        if (slowlogMaxLen < 0) {
+            throw new IllegalArgumentException("slowlog-max-len must not be negative: " + slowlogMaxLen);
+        }
+        if (slowlogLogSlowerThan > Long.MAX_VALUE / 1000) {
+            throw new IllegalArgumentException("slowlog-log-slower-than is too large: " + slowlogLogSlowerThan);
+        }
         boolean loopback = InetAddress.getByName(bind).isLoopbackAddress();
         if (!loopback && requirePass == null && protectedMode) {
             throw new IllegalArgumentException("refusing to listen on " + bind + " without --requirepass "
@@ -154,13 +169,16 @@ public final class ServerConfig {
                 new String[] {"protected-mode", protectedMode ? "yes" : "no"},
                 new String[] {"proto-max-bulk-len", Long.toString(maxBulkLength)},
                 new String[] {"io-threads", Integer.toString(threads)},
+                new String[] {"slowlog-log-slower-than", Long.toString(slowlogLogSlowerThan)},
+                new String[] {"slowlog-max-len", Integer.toString(slowlogMaxLen)},
                 new String[] {"requirepass", requirePass == null ? "" : "********"});
     }
 
     @Override
     public String toString() {
         return "bind=" + bind + " port=" + port + " capacity=" + Sizes.format(capacity) + " update-mode=" + updateMode
-                + " threads=" + threads + " elastic-loops=" + elasticLoops + " auth=" + (requirePass != null) + " protected-mode=" + protectedMode
+                + " threads=" + threads + " elastic-loops=" + elasticLoops + " auth=" + (requirePass != null)
+                + " protected-mode=" + protectedMode + " slowlog=" + slowlogLogSlowerThan + "us/" + slowlogMaxLen
                 + " limits=" + limits();
     }
 }

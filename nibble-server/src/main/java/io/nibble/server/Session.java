@@ -21,6 +21,8 @@ final class Session {
     String lastCommand = "NULL";
     String libName = "";
     String libVersion = "";
+    /** The command now running answered with an error: INFO commandstats counts it as a failed call. */
+    boolean failed;
     /** CLIENT KILL chose this connection while it ran the command: close once the reply is sent. */
     boolean closeAfterReply;
     int protocol = 2;

@@ -120,12 +120,13 @@ class KeyLocksTest {
     @Test
     void keySpecsFindTheKeyArguments() {
         byte[][] mset = {"MSET".getBytes(), "a".getBytes(), "1".getBytes(), "b".getBytes(), "2".getBytes()};
-        KeySpec spec = KeySpec.of("MSET");
+        KeySpec spec = CommandTable.lookup("MSET").keys();
         assertEquals(2, spec.keyCount(mset));
         assertEquals("b", new String(spec.key(mset, 1)));
-        assertEquals(0, KeySpec.of("GET").keyCount(new byte[][] {"GET".getBytes()}), "too short: no keys");
-        assertEquals(3, KeySpec.of("DEL").keyCount(new byte[][] {"DEL".getBytes(), {1}, {2}, {3}}));
-        assertTrue(KeySpec.of("FLUSHALL").everyKey());
-        assertEquals(null, KeySpec.of("PING"));
+        assertEquals(0, CommandTable.lookup("GET").keys().keyCount(new byte[][] {"GET".getBytes()}), "too short: no keys");
+        assertEquals(3, CommandTable.lookup("DEL").keys().keyCount(new byte[][] {"DEL".getBytes(), {1}, {2}, {3}}));
+        assertTrue(CommandTable.lookup("FLUSHALL").keys().everyKey());
+        assertEquals(null, CommandTable.lookup("PING").keys());
+        assertTrue(CommandTable.lookup("WATCH").keys().lockFree(), "WATCH only records versions");
     }
 }
