@@ -6,7 +6,6 @@ import io.nibble.NibbleFullException;
 import io.nibble.NibbleStats;
 import io.nibble.Update;
 
-import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -510,15 +509,23 @@ final class Commands {
         return true;
     }
 
-    /** Redis's GETRANGE: inclusive offsets, negative ones counting from the end, clamped to the value. */
+    /**
+     * Redis 7's GETRANGE: inclusive offsets, negative ones counting from the end; both clamp into the value, so a
+     * negative end before the start still yields the first byte, unless both offsets are negative and crossed.
+     */
     static byte[] range(byte[] v, long start, long end) {
         long n = v.length;
+        if (start < 0 && end < 0 && start > end) {
+            return new byte[0];
+        }
         if (start < 0) {
-            start = Math.max(0, n + start);
+            start = n + start;
         }
         if (end < 0) {
             end = n + end;
         }
+        start = Math.max(start, 0);
+        end = Math.max(end, 0);
         end = Math.min(end, n - 1);
         if (start > end || n == 0) {
             return new byte[0];
@@ -674,62 +681,79 @@ final class Commands {
 
     // ------------------------------------------------------------------ strings
 
-    private void set(Session s, byte[][] a, ByteBuf out) {
-        boolean nx = false;
-        boolean xx = false;
-        boolean get = false;
-        boolean keepTtl = false;
-        long expireAt = 0;
-        for (int i = 3; i < a.length; i++) {
-            String option = text(a[i]).toUpperCase(Locale.ROOT);
-            switch (option) {
-                case "NX" -> nx = true;
-                case "XX" -> xx = true;
-                case "GET" -> get = true;
-                case "KEEPTTL" -> keepTtl = true;
-                case "EX", "PX", "EXAT", "PXAT" -> {
-                    if (i + 1 >= a.length || expireAt != 0) {
-                        throw new CommandError("ERR syntax error");
-                    }
-                    long n = parseLong(a[++i]);
-                    if (n <= 0) {
-                        throw new CommandError("ERR invalid expire time in 'set' command");
-                    }
-                    expireAt = switch (option) {
-                        case "EX" -> deadline(multiply(n, 1000));
-                        case "PX" -> deadline(n);
-                        case "EXAT" -> multiply(n, 1000);
-                        default -> n;
-                    };
+    /**
+     * SET and GETEX options as Redis parses them: NX, XX, GET and KEEPTTL (SET only), PERSIST (GETEX only), and one
+     * kind of time among EX, PX, EXAT and PXAT, which may repeat (the last wins). A conflicting or unknown option is
+     * a syntax error, found before any time is checked.
+     *
+     * @param unit EX, PX, EXAT or PXAT; null without a time
+     */
+    private record StringOptions(boolean nx, boolean xx, boolean get, boolean keepTtl, boolean persist, String unit,
+                                 byte[] time) {
+        static StringOptions parse(byte[][] a, int from, boolean forSet) {
+            boolean nx = false;
+            boolean xx = false;
+            boolean get = false;
+            boolean keepTtl = false;
+            boolean persist = false;
+            String unit = null;
+            byte[] time = null;
+            for (int i = from; i < a.length; i++) {
+                String option = text(a[i]).toUpperCase(Locale.ROOT);
+                boolean hasNext = i + 1 < a.length;
+                boolean timeAllowed = !keepTtl && !persist && (unit == null || unit.equals(option)) && hasNext;
+                if (forSet && option.equals("NX") && !xx) {
+                    nx = true;
+                } else if (forSet && option.equals("XX") && !nx) {
+                    xx = true;
+                } else if (forSet && option.equals("GET")) {
+                    get = true;
+                } else if (forSet && option.equals("KEEPTTL") && unit == null) {
+                    keepTtl = true;
+                } else if (!forSet && option.equals("PERSIST") && unit == null) {
+                    persist = true;
+                } else if ((option.equals("EX") || option.equals("PX") || option.equals("EXAT")
+                        || option.equals("PXAT")) && timeAllowed) {
+                    unit = option;
+                    time = a[++i];
+                } else {
+                    throw new CommandError("ERR syntax error");
                 }
-                default -> throw new CommandError("ERR syntax error");
             }
+            return new StringOptions(nx, xx, get, keepTtl, persist, unit, time);
         }
-        if ((nx && xx) || (keepTtl && expireAt != 0)) {
-            throw new CommandError("ERR syntax error");
-        }
-        if (!nx && !xx && !get && !keepTtl) {
+    }
+
+    /**
+     * SET with Redis's order of checks: options, then the expiry time, then the condition. A time already past
+     * stores the key already expired, which reads as absent.
+     */
+    private void set(Session s, byte[][] a, ByteBuf out) {
+        if (a.length == 3) {
             // The common SET: a plain write (which also clears any TTL), with no read of the old value.
-            store.put(a[1], a[2], expireAt);
+            store.put(a[1], a[2], 0);
             Reply.write(out, Reply.OK);
             return;
         }
-        final boolean onlyIfAbsent = nx;
-        final boolean onlyIfPresent = xx;
-        final boolean keep = keepTtl;
-        final long expiry = expireAt;
+        StringOptions options = StringOptions.parse(a, 3, true);
+        long expiry = options.unit() == null ? 0 : expireTime(options.time(), options.unit(), "set");
+        if (!options.nx() && !options.xx() && !options.get() && !options.keepTtl()) {
+            store.put(a[1], a[2], expiry);
+            Reply.write(out, Reply.OK);
+            return;
+        }
         byte[] value = a[2];
         byte[][] previous = {null};
         boolean[] written = {false};
         store.update(a[1], (current, currentExpiry) -> {
             previous[0] = current;
-            written[0] = !(onlyIfAbsent && current != null) && !(onlyIfPresent && current == null);
+            written[0] = !(options.nx() && current != null) && !(options.xx() && current == null);
             if (!written[0]) {
                 return Update.keep();
             }
-            return Update.put(value, keep && current != null ? currentExpiry : expiry);
+            return Update.put(value, options.keepTtl() && current != null ? currentExpiry : expiry);
         });
-        if (get) {
+        if (options.get()) {
             Reply.bulkOrNil(out, previous[0], s.protocol);
         } else if (written[0]) {
             Reply.write(out, Reply.OK);
@@ -738,38 +762,45 @@ final class Commands {
         }
     }
 
+    /**
+     * GETEX with EX, PX, EXAT, PXAT or PERSIST, following Redis: options are parsed first, a missing key answers
+     * nil before the time is checked, and a time already past deletes the key after its value is read.
+     */
     private void getex(Session s, byte[][] a, ByteBuf out) {
-        long expireAt = -1; // -1: leave the expiry alone
-        for (int i = 2; i < a.length; i++) {
-            String option = text(a[i]).toUpperCase(Locale.ROOT);
-            if (option.equals("PERSIST") && expireAt == -1) {
-                expireAt = 0;
-            } else if ((option.equals("EX") || option.equals("PX") || option.equals("EXAT") || option.equals("PXAT"))
-                    && i + 1 < a.length && expireAt == -1) {
-                long n = parseLong(a[++i]);
-                if (n <= 0) {
-                    throw new CommandError("ERR invalid expire time in 'getex' command");
-                }
-                expireAt = switch (option) {
-                    case "EX" -> deadline(multiply(n, 1000));
-                    case "PX" -> deadline(n);
-                    case "EXAT" -> multiply(n, 1000);
-                    default -> n;
-                };
-            } else {
-                throw new CommandError("ERR syntax error");
-            }
-        }
-        final long target = expireAt;
+        StringOptions options = StringOptions.parse(a, 2, false);
         byte[][] value = {null};
         store.update(a[1], (current, currentExpiry) -> {
             value[0] = current;
-            if (current == null || target == -1 || target == currentExpiry) {
+            if (current == null) {
                 return Update.keep();
             }
-            return Update.put(current, target);
+            if (options.unit() != null) {
+                long at = expireTime(options.time(), options.unit(), "getex");
+                return at <= System.currentTimeMillis() ? Update.delete() : Update.put(current, at);
+            }
+            return options.persist() && currentExpiry != 0 ? Update.put(current, 0) : Update.keep();
         });
         Reply.bulkOrNil(out, value[0], s.protocol);
+    }
+
+    /**
+     * An expiry argument of SET or GETEX as an absolute time in ms, checked as Redis checks it: positive, and
+     * neither the unit conversion nor adding the current time may overflow.
+     */
+    private static long expireTime(byte[] argument, String unit, String command) {
+        long n = parseLong(argument);
+        boolean seconds = unit.equals("EX") || unit.equals("EXAT");
+        if (n <= 0 || (seconds && n > Long.MAX_VALUE / 1000)) {
+            throw new CommandError("ERR invalid expire time in '" + command + "' command");
+        }
+        long millis = seconds ? n * 1000 : n;
+        if (unit.equals("EX") || unit.equals("PX")) {
+            if (millis > Long.MAX_VALUE - System.currentTimeMillis()) {
+                throw new CommandError("ERR invalid expire time in '" + command + "' command");
+            }
+            millis += System.currentTimeMillis();
+        }
+        return millis;
     }
 
     private void increment(byte[][] a, ByteBuf out, long by) {
@@ -786,28 +817,58 @@ final class Commands {
         Reply.integer(out, result[0]);
     }
 
+    /** INCRBYFLOAT in Redis's long double arithmetic, so results read back exactly as Redis would store them. */
     private void incrementFloat(byte[][] a, ByteBuf out) {
-        double by = parseDouble(a[2]);
+        LongDouble.Value by = LongDouble.parse(a[2]);
+        if (by == null) {
+            throw new CommandError("ERR value is not a valid float");
+        }
         byte[] result = store.compute(a[1], v -> {
-            double sum = (v == null ? 0 : parseDouble(v)) + by;
-            if (Double.isInfinite(sum) || Double.isNaN(sum)) {
+            LongDouble.Value current = v == null ? LongDouble.parse(ZERO_TEXT) : LongDouble.parse(v);
+            if (current == null) {
+                throw new CommandError("ERR value is not a valid float");
+            }
+            LongDouble.Value sum = LongDouble.add(current, by);
+            if (sum.isInfinite()) {
                 throw new CommandError("ERR increment would produce NaN or Infinity");
             }
-            // Shortest decimal that reads back as the same double, without an exponent, as Redis prints it.
-            return new BigDecimal(Double.toString(sum)).stripTrailingZeros().toPlainString()
-                    .getBytes(StandardCharsets.US_ASCII);
+            return LongDouble.format(sum).getBytes(StandardCharsets.US_ASCII);
         });
         Reply.bulk(out, result);
     }
 
+    private static final byte[] ZERO_TEXT = {'0'};
+
+    /**
+     * EXPIRE, PEXPIRE, EXPIREAT and PEXPIREAT with Redis 7's NX, XX, GT and LT, which may be combined where they
+     * do not contradict each other; the options are checked before the time, as Redis does.
+     */
     private void expire(byte[][] a, ByteBuf out, long unitMillis, boolean absolute) {
+        boolean nx = false;
+        boolean xx = false;
+        boolean gt = false;
+        boolean lt = false;
+        for (int i = 3; i < a.length; i++) {
+            switch (text(a[i]).toUpperCase(Locale.ROOT)) {
+                case "NX" -> nx = true;
+                case "XX" -> xx = true;
+                case "GT" -> gt = true;
+                case "LT" -> lt = true;
+                default -> throw new CommandError("ERR Unsupported option " + text(a[i]));
+            }
+        }
+        if (nx && (xx || gt || lt)) {
+            throw new CommandError("ERR NX and XX, GT or LT options at the same time are not compatible");
+        }
+        if (gt && lt) {
+            throw new CommandError("ERR GT and LT options at the same time are not compatible");
+        }
         long n = parseLong(a[2]);
         long at = absolute ? multiply(n, unitMillis) : deadline(multiply(n, unitMillis));
-        String condition = a.length > 3 ? text(a[3]).toUpperCase(Locale.ROOT) : "";
-        if (a.length > 4 || !(condition.isEmpty() || condition.equals("NX") || condition.equals("XX")
-                || condition.equals("GT") || condition.equals("LT"))) {
-            throw new CommandError("ERR Unsupported option " + (a.length > 3 ? text(a[3]) : ""));
-        }
+        boolean onlyWithout = nx;
+        boolean onlyWith = xx;
+        boolean later = gt;
+        boolean earlier = lt;
         boolean[] changed = {false};
         long now = System.currentTimeMillis();
         store.update(a[1], (v, exp) -> {
@@ -815,13 +876,9 @@ final class Commands {
             if (v == null) {
                 return Update.keep();
             }
-            boolean allowed = switch (condition) {
-                case "NX" -> exp == 0;
-                case "XX" -> exp != 0;
-                case "GT" -> exp != 0 && at > exp;
-                case "LT" -> exp == 0 || at < exp;
-                default -> true;
-            };
+            // As Redis: no expiry counts as an infinite one, so GT never holds and LT always does.
+            boolean allowed = (!onlyWithout || exp == 0) && (!onlyWith || exp != 0)
+                    && (!later || (exp != 0 && at > exp)) && (!earlier || exp == 0 || at < exp);
             if (!allowed) {
                 return Update.keep();
             }
@@ -1631,22 +1688,6 @@ final class Commands {
             return Long.parseUnsignedLong(new String(b, StandardCharsets.US_ASCII));
         } catch (NumberFormatException e) {
             throw new CommandError("ERR invalid cursor");
-        }
-    }
-
-    private static double parseDouble(byte[] b) {
-        String s = new String(b, StandardCharsets.US_ASCII);
-        if (s.isEmpty() || s.length() > 400 || !s.equals(s.strip())) {
-            throw new CommandError("ERR value is not a valid float");
-        }
-        try {
-            double d = Double.parseDouble(s);
-            if (Double.isNaN(d) || Double.isInfinite(d)) {
-                throw new CommandError("ERR value is not a valid float");
-            }
-            return d;
-        } catch (NumberFormatException e) {
-            throw new CommandError("ERR value is not a valid float");
         }
     }
 

@@ -67,8 +67,13 @@ class ServerLifecycleTest {
             new java.util.Random(5).nextBytes(big);
             j.set("big".getBytes(), big);
             org.junit.jupiter.api.Assertions.assertArrayEquals(big, j.get("big".getBytes()));
-            j.set("f", "1E-999999999");
-            assertEquals(1.0, j.incrByFloat("f", 1.0), "huge exponents are computed as doubles, not expanded");
+            // Huge exponents are refused as Redis refuses them (underflow, overflow), without expanding the number.
+            for (String huge : new String[] {"1E-999999999", "1E+999999999", "0x1p999999999"}) {
+                j.set("f", huge);
+                JedisDataException e = assertThrows(JedisDataException.class, () -> j.incrByFloat("f", 1.0));
+                assertEquals("ERR value is not a valid float", e.getMessage(), huge);
+            }
+            assertEquals(1.0, j.incrByFloat("g", 1.0));
         }
     }
 
