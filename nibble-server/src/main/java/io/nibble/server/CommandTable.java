@@ -137,6 +137,8 @@ final class CommandTable {
         sub(client, "HELP", 2, "loading stale", "@connection", "5.0.0", "Returns helpful text about the subcommands.");
 
         // Server
+        def("RESET", 1, "noscript loading stale fast no_auth allow_busy", "@connection", null, "connection",
+                "6.2.0", "Resets the connection.");
         Command command = def("COMMAND", -1, "loading stale", "@connection", null, "server", "2.8.13",
                 "Returns detailed information about all commands.");
         sub(command, "COUNT", 2, "loading stale", "@connection", "2.8.13", "Returns a count of commands.");
@@ -229,6 +231,20 @@ final class CommandTable {
         def("SETRANGE", 4, GROW, "@string", KeySpec.WRITE, "string", "2.2.0",
                 "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't "
                         + "exist.");
+
+        def("LCS", -3, "readonly", "@string", KeySpec.READ_PAIR, "string", "7.0.0",
+                "Finds the longest common substring.");
+
+        // Bitmaps
+        def("SETBIT", 4, GROW, "@bitmap", KeySpec.WRITE, "bitmap", "2.2.0",
+                "Sets or clears the bit at offset of the string value. Creates the key if it doesn't exist.");
+        def("GETBIT", 3, FAST_READ, "@bitmap", KeySpec.READ, "bitmap", "2.2.0", "Returns a bit value by offset.");
+        def("BITCOUNT", -2, "readonly", "@bitmap", KeySpec.READ, "bitmap", "2.6.0",
+                "Counts the number of set bits (population counting) in a string.");
+        def("BITPOS", -3, "readonly", "@bitmap", KeySpec.READ, "bitmap", "2.8.7",
+                "Finds the first set (1) or clear (0) bit in a string.");
+        def("BITOP", -4, GROW, "@bitmap", KeySpec.DESTINATION_FIRST, "bitmap", "2.6.0",
+                "Performs bitwise operations on multiple strings, and stores the result.");
 
         // Keys
         def("DEL", -2, "write", "@keyspace", KeySpec.WRITE_ALL, "generic", "1.0.0", "Deletes one or more keys.");

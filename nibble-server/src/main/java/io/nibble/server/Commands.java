@@ -276,7 +276,8 @@ final class Commands {
     }
 
     private static boolean isTransactionControl(String name) {
-        return name.equals("EXEC") || name.equals("DISCARD") || name.equals("MULTI") || name.equals("QUIT");
+        return name.equals("EXEC") || name.equals("DISCARD") || name.equals("MULTI") || name.equals("QUIT")
+                || name.equals("RESET");
     }
 
     private boolean run(Session s, String name, byte[][] a, ByteBuf out) {
@@ -504,6 +505,24 @@ final class Commands {
             }
             case "RENAME", "RENAMENX" -> rename(s, a, out, name.equals("RENAMENX"));
             case "COPY" -> copy(a, out);
+            case "SETBIT" -> setBit(a, out);
+            case "GETBIT" -> {
+                long offset = bitOffset(a[2]);
+                byte[] v = store.get(a[1]);
+                Reply.integer(out, v != null && BitOps.get(v, offset) ? 1 : 0);
+            }
+            case "BITCOUNT" -> bitCount(a, out);
+            case "BITPOS" -> bitPos(a, out);
+            case "BITOP" -> bitOp(a, out);
+            case "LCS" -> lcs(s, a, out);
+            case "RESET" -> {
+                // As Redis 6.2: back to a fresh connection's state, except its name.
+                s.endTransaction();
+                unwatch(s);
+                s.protocol = 2;
+                s.authenticated = config.requirePass == null;
+                Reply.simple(out, "RESET");
+            }
             default -> throw new IllegalStateException(name + " is in the command table but has no case here");
         }
         return true;
@@ -628,6 +647,183 @@ final class Commands {
             return Update.keep();
         });
         return found[0];
+    }
+
+    // ------------------------------------------------------------------ bitmaps and LCS
+
+    /** A bit offset as Redis takes it: a non-negative integer whose byte lies within proto-max-bulk-len. */
+    private long bitOffset(byte[] argument) {
+        String error = "ERR bit offset is not an integer or out of range";
+        long offset = parseLong(argument, error);
+        if (offset < 0 || (offset >>> 3) >= limits.maxBulkLength()) {
+            throw new CommandError(error);
+        }
+        return offset;
+    }
+
+    /** SETBIT: sets or clears one bit, growing the value with zero bytes; the key keeps its expiry. */
+    private void setBit(byte[][] a, ByteBuf out) {
+        long offset = bitOffset(a[2]);
+        long on = parseLong(a[3], "ERR bit is not an integer or out of range");
+        if ((on & ~1L) != 0) {
+            throw new CommandError("ERR bit is not an integer or out of range");
+        }
+        if ((offset >>> 3) >= store.maxValueLength()) {
+            throw new CommandError("ERR string exceeds maximum allowed size (proto-max-bulk-len)");
+        }
+        boolean[] was = {false};
+        store.update(a[1], (v, exp) -> {
+            byte[] current = v == null ? new byte[0] : v;
+            was[0] = BitOps.get(current, offset);
+            if (v != null && was[0] == (on == 1) && (offset >>> 3) < v.length) {
+                return Update.keep(); // nothing changes
+            }
+            return Update.put(BitOps.with(current, offset, on == 1), exp);
+        });
+        Reply.integer(out, was[0] ? 1 : 0);
+    }
+
+    /** BITCOUNT key [start end [BYTE|BIT]]; a missing key counts 0 whatever the arguments. */
+    private void bitCount(byte[][] a, ByteBuf out) {
+        byte[] v = store.get(a[1]);
+        if (v == null) {
+            Reply.integer(out, 0);
+            return;
+        }
+        if (a.length == 2) {
+            Reply.integer(out, BitOps.count(v, 0, 8L * v.length - 1));
+            return;
+        }
+        if (a.length != 4 && a.length != 5) {
+            throw new CommandError("ERR syntax error");
+        }
+        long start = parseLong(a[2]);
+        long end = parseLong(a[3]);
+        if (start < 0 && end < 0 && start > end) {
+            Reply.integer(out, 0);
+            return;
+        }
+        long[] bits = BitOps.range(v.length, start, end, a.length == 5 && bitUnit(a[4]));
+        Reply.integer(out, bits == null ? 0 : BitOps.count(v, bits[0], bits[1]));
+    }
+
+    /**
+     * BITPOS key bit [start [end [BYTE|BIT]]]. Past the value there are only zeros, so a clear bit is found there
+     * when no end was given; with an end, a range without the bit answers -1.
+     */
+    private void bitPos(byte[][] a, ByteBuf out) {
+        long bit = parseLong(a[2]);
+        if (bit != 0 && bit != 1) {
+            throw new CommandError("ERR The bit argument must be 1 or 0.");
+        }
+        byte[] v = store.get(a[1]);
+        if (v == null) {
+            Reply.integer(out, bit == 1 ? -1 : 0);
+            return;
+        }
+        if (a.length > 6) {
+            throw new CommandError("ERR syntax error");
+        }
+        long start = a.length > 3 ? parseLong(a[3]) : 0;
+        boolean inBits = a.length == 6 && bitUnit(a[5]);
+        boolean endGiven = a.length > 4;
+        long end = endGiven ? parseLong(a[4]) : v.length - 1;
+        long[] bits = BitOps.range(v.length, start, end, inBits);
+        long position = bits == null ? -1 : BitOps.position(v, bit == 1, bits[0], bits[1]);
+        if (bits != null && position < 0 && bit == 0 && !endGiven) {
+            position = bits[1] + 1;
+        }
+        Reply.integer(out, position);
+    }
+
+    /** BYTE or BIT, the unit of a BITCOUNT or BITPOS range; true for BIT. */
+    private static boolean bitUnit(byte[] unit) {
+        return switch (text(unit).toUpperCase(Locale.ROOT)) {
+            case "BIT" -> true;
+            case "BYTE" -> false;
+            default -> throw new CommandError("ERR syntax error");
+        };
+    }
+
+    /** BITOP op destination source...: the result replaces the destination (no TTL); an empty one deletes it. */
+    private void bitOp(byte[][] a, ByteBuf out) {
+        String op = text(a[1]).toUpperCase(Locale.ROOT);
+        if (!op.equals("AND") && !op.equals("OR") && !op.equals("XOR") && !op.equals("NOT")) {
+            throw new CommandError("ERR syntax error");
+        }
+        if (op.equals("NOT") && a.length != 4) {
+            throw new CommandError("ERR BITOP NOT must be called with a single source key.");
+        }
+        byte[] result = BitOps.combine(op, store.getAll(java.util.Arrays.copyOfRange(a, 3, a.length)));
+        if (result.length == 0) {
+            store.delete(a[2]);
+        } else {
+            store.put(a[2], result, 0);
+        }
+        Reply.integer(out, result.length);
+    }
+
+    /** LCS key1 key2 [LEN] [IDX] [MINMATCHLEN n] [WITHMATCHLEN], with Redis's checks and reply shapes. */
+    private void lcs(Session s, byte[][] a, ByteBuf out) {
+        byte[][] values = store.getAll(new byte[][] {a[1], a[2]});
+        boolean idx = false;
+        boolean len = false;
+        boolean withMatchLength = false;
+        long minMatchLength = 0;
+        for (int i = 3; i < a.length; i++) {
+            String option = text(a[i]).toUpperCase(Locale.ROOT);
+            if (option.equals("IDX")) {
+                idx = true;
+            } else if (option.equals("LEN")) {
+                len = true;
+            } else if (option.equals("WITHMATCHLEN")) {
+                withMatchLength = true;
+            } else if (option.equals("MINMATCHLEN") && i + 1 < a.length) {
+                minMatchLength = Math.max(0, parseLong(a[++i])); // Redis 7 reads a negative minimum as none
+            } else {
+                throw new CommandError("ERR syntax error");
+            }
+        }
+        if (idx && len) {
+            throw new CommandError("ERR If you want both the length and indexes, please just use IDX.");
+        }
+        byte[] x = values[0] == null ? new byte[0] : values[0];
+        byte[] y = values[1] == null ? new byte[0] : values[1];
+        if (Lcs.tableBytes(x.length, y.length) > limits.maxBulkLength()) {
+            throw new CommandError("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len");
+        }
+        Lcs.Result result;
+        try {
+            result = Lcs.compute(x, y);
+        } catch (OutOfMemoryError e) { // one large table, refused as Redis refuses a failed allocation
+            throw new CommandError("ERR Insufficient memory, failed allocating transient memory for LCS");
+        }
+        if (len) {
+            Reply.integer(out, result.common().length);
+        } else if (idx) {
+            long minimum = minMatchLength;
+            List<Lcs.Match> shown = result.matches().stream()
+                    .filter(m -> minimum == 0 || m.length() >= minimum).toList();
+            Reply.mapHeader(out, 2, s.protocol);
+            Reply.bulk(out, "matches");
+            Reply.arrayHeader(out, shown.size());
+            for (Lcs.Match m : shown) {
+                Reply.arrayHeader(out, withMatchLength ? 3 : 2);
+                Reply.arrayHeader(out, 2);
+                Reply.integer(out, m.aStart());
+                Reply.integer(out, m.aEnd());
+                Reply.arrayHeader(out, 2);
+                Reply.integer(out, m.bStart());
+                Reply.integer(out, m.bEnd());
+                if (withMatchLength) {
+                    Reply.integer(out, m.length());
+                }
+            }
+            Reply.bulk(out, "len");
+            Reply.integer(out, result.common().length);
+        } else {
+            Reply.bulk(out, result.common());
+        }
     }
 
     /** RENAME and RENAMENX; they hold both keys' stripes exclusively (see {@link #runExclusive}). */
@@ -1665,14 +1861,19 @@ final class Commands {
     }
 
     static long parseLong(byte[] b) {
+        return parseLong(b, "ERR value is not an integer or out of range");
+    }
+
+    /** Redis's strict integer syntax: no sign but '-', no leading zeros, no spaces. */
+    static long parseLong(byte[] b, String error) {
         if (b.length == 0 || b.length > 20 || b[0] == '+' || (b[0] == '0' && b.length > 1)
                 || (b[0] == '-' && (b.length == 1 || b[1] == '0'))) {
-            throw new CommandError("ERR value is not an integer or out of range");
+            throw new CommandError(error);
         }
         try {
             return Long.parseLong(new String(b, StandardCharsets.US_ASCII));
         } catch (NumberFormatException e) {
-            throw new CommandError("ERR value is not an integer or out of range");
+            throw new CommandError(error);
         }
     }
 

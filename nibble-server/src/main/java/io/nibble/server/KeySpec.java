@@ -25,6 +25,10 @@ record KeySpec(int first, int step, int count, boolean writes, boolean everyKey,
     static final KeySpec WRITE_PAIRS = new KeySpec(1, 2, TO_THE_END, true, false, false, false);
     static final KeySpec EVERY_KEY = new KeySpec(1, 1, 1, true, true, false, false);
     static final KeySpec FROM_TO = new KeySpec(1, 1, 2, true, false, true, false);
+    /** Two keys read together (LCS). */
+    static final KeySpec READ_PAIR = new KeySpec(1, 1, 2, false, false, false, false);
+    /** BITOP: a destination, then its sources; it reads the sources and writes the destination as one step. */
+    static final KeySpec DESTINATION_FIRST = new KeySpec(2, 1, TO_THE_END, true, false, true, false);
     static final KeySpec WATCHED = new KeySpec(1, 1, TO_THE_END, false, false, false, true);
 
     /** How many key arguments {@code args} holds under this spec (none when the command is too short). */

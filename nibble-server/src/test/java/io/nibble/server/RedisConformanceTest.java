@@ -30,7 +30,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 class RedisConformanceTest {
     private static final String[] KEYS = {"k0", "k1", "k2", "k3", "k4", "k5"};
-    private static final String[] VALUES = {"0", "1", "-1", "10", "42", "9223372036854775807", "-9223372036854775808",
+    private static final String[] VALUES = {"ohmytext", "mynewtext", "abcdefgh", "\u00ff\u00f0", "foobar","0", "1", "-1", "10", "42", "9223372036854775807", "-9223372036854775808",
         "9223372036854775808", "3.5", "-0.25", "1e3", " 1", "1 ", "+1", "00", "0x10", "abc", "", "hello world",
         "inf", "-inf", "nan", "1.0", "\u00e9t\u00e9", "12345678901234567890123456789012345678901234567"};
     private static final String[] FLOATS = {"1.5", "-0.5", "0.1", "1e3", "5.0e3", "1e-5", "abc", "inf", "-1",
@@ -237,6 +237,42 @@ class RedisConformanceTest {
         g.add(r -> List.of(pick(r, "RENAME", "RENAMENX"), key(r), key(r)));
         g.add(r -> r.nextBoolean() ? List.of("COPY", key(r), key(r)) : List.of("COPY", key(r), key(r), "REPLACE"));
         g.add(r -> List.of("DBSIZE"));
+        g.add(r -> List.of("SETBIT", key(r), pick(r, "0", "1", "7", "8", "15", "33", "100", "-1", "x", "4294967296"),
+                pick(r, "0", "1", "1", "2", "-1", "x")));
+        g.add(r -> List.of("GETBIT", key(r), pick(r, "0", "1", "6", "9", "100", "-1", "x")));
+        g.add(r -> {
+            List<String> c = new ArrayList<>(List.of("BITCOUNT", key(r)));
+            for (int n = r.nextInt(4); n > 0; n--) {
+                c.add(c.size() >= 4 ? pick(r, "BIT", "BYTE", "bit", "BAD") : pick(r, SMALL));
+            }
+            return c;
+        });
+        g.add(r -> {
+            List<String> c = new ArrayList<>(List.of("BITPOS", key(r), pick(r, "0", "1", "1", "0", "2", "x")));
+            for (int n = r.nextInt(5); n > 0; n--) {
+                c.add(c.size() >= 5 ? pick(r, "BIT", "BYTE", "BAD") : pick(r, SMALL));
+            }
+            return c;
+        });
+        g.add(r -> {
+            List<String> c = new ArrayList<>(List.of("BITOP", pick(r, "AND", "OR", "XOR", "NOT", "not", "NAND"),
+                    key(r), key(r)));
+            for (int n = r.nextInt(3); n > 0; n--) {
+                c.add(key(r));
+            }
+            return c;
+        });
+        g.add(r -> {
+            List<String> c = new ArrayList<>(List.of("LCS", key(r), key(r)));
+            for (int n = r.nextInt(4); n > 0; n--) {
+                String option = pick(r, "LEN", "IDX", "IDX", "WITHMATCHLEN", "MINMATCHLEN", "BAD");
+                c.add(option);
+                if (option.equals("MINMATCHLEN") && r.nextInt(4) > 0) {
+                    c.add(pick(r, "0", "1", "2", "4", "-1", "x"));
+                }
+            }
+            return c;
+        });
         g.add(r -> List.of(pick(r, "GET", "SET", "INCR", "MGET", "EXPIRE", "APPEND", "GETRANGE", "TTL")));
         return g;
     }

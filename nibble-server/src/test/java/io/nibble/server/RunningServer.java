@@ -16,6 +16,8 @@ final class RunningServer implements BeforeAllCallback, BeforeEachCallback, Afte
     private final long capacity;
     private final int threads;
     private final Consumer<ServerConfig> customize;
+    /** The password the customized configuration asks for, or null. */
+    private final String password;
     private NibbleServer server;
 
     RunningServer(long capacity, int threads) {
@@ -26,6 +28,9 @@ final class RunningServer implements BeforeAllCallback, BeforeEachCallback, Afte
         this.capacity = capacity;
         this.threads = threads;
         this.customize = customize;
+        ServerConfig probe = new ServerConfig();
+        customize.accept(probe);
+        this.password = probe.requirePass;
     }
 
     @Override
@@ -49,8 +54,12 @@ final class RunningServer implements BeforeAllCallback, BeforeEachCallback, Afte
         return server.port();
     }
 
-    /** A new Jedis connection to the server (connected on its first command). */
+    /** A new Jedis connection to the server, authenticated when the server has a password. */
     Jedis client() {
-        return new Jedis("127.0.0.1", port());
+        Jedis j = new Jedis("127.0.0.1", port());
+        if (password != null) {
+            j.auth(password);
+        }
+        return j;
     }
 }
