@@ -92,6 +92,50 @@ class CommandTableTest {
         assertTrue(served > 70, "covers commands and subcommands: " + served);
     }
 
+    /**
+     * Random argument lists for every command and subcommand, of every length around its arity: whatever a client
+     * sends, it gets a reply (an error at worst) and its connection stays open.
+     */
+    @Test
+    void randomArgumentsNeverBreakTheConnection() {
+        List<String> skipped = List.of("shutdown", "quit", "client|kill", "reset");
+        List<CommandTable.Command> targets = new ArrayList<>();
+        for (CommandTable.Command c : CommandTable.commands()) {
+            targets.addAll(c.isContainer() ? c.subcommands().values() : List.of(c));
+        }
+        targets.removeIf(c -> skipped.contains(c.fullName()));
+        String[] pool = {"k", "k2", "0", "1", "-1", "2", "10", "-100", "99999999999999999999", "1.5", "x", "",
+            "NX", "XX", "GT", "LT", "EX", "PX", "EXAT", "PXAT", "KEEPTTL", "GET", "PERSIST", "MATCH", "COUNT",
+            "TYPE", "string", "*", "BIT", "BYTE", "IDX", "LEN", "MINMATCHLEN", "WITHMATCHLEN", "REPLACE", "DB",
+            "AND", "NOT", "ID", "ADDR", "SAMPLES", "FILTERBY", "ACLCAT", "PATTERN", "get", "client|list",
+            "ON", "OFF", "maxmemory", "LIB-NAME", "\u0000", "é"};
+        java.util.Random random = new java.util.Random(42);
+        try (Jedis j = client()) {
+            for (int i = 0; i < 3000; i++) {
+                CommandTable.Command c = targets.get(random.nextInt(targets.size()));
+                int length = Math.max(1, Math.abs(c.arity()) + random.nextInt(5) - 2);
+                List<String> args = new ArrayList<>();
+                String top = c.fullName().contains("|") ? c.fullName().substring(0, c.fullName().indexOf('|')) : null;
+                if (top != null) {
+                    args.add(c.name());
+                }
+                while (args.size() + 1 < length) {
+                    args.add(pool[random.nextInt(pool.length)]);
+                }
+                String name = top != null ? top : c.name();
+                try {
+                    call(j, name, args.toArray(String[]::new));
+                } catch (JedisConnectionException e) {
+                    fail(name + " " + args + " closed the connection", e);
+                }
+                if (name.equals("MULTI")) {
+                    call(j, "DISCARD");
+                }
+            }
+            assertEquals("PONG", j.ping());
+        }
+    }
+
     @Test
     void commandInfoAsLettuceParsesIt() {
         RedisClient redis = RedisClient.create("redis://127.0.0.1:" + SERVER.port());
