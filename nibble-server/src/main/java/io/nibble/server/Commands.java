@@ -583,21 +583,30 @@ final class Commands {
         switch (sub) {
             case "HELP" -> help(out, "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
                     "ENCODING <key>", "    Return the kind of internal representation Redis would use for <key>.",
-                    "REFCOUNT <key>", "    Return the number of references of the value of <key> (always 1).",
+                    "REFCOUNT <key>", "    Return the number of references of the value of <key>.",
                     "HELP", "    Print this help.");
             case "ENCODING" -> {
                 byte[] v = store.get(a[2]);
                 Reply.bulkOrNil(out, v == null ? null : encoding(v).getBytes(StandardCharsets.US_ASCII), s.protocol);
             }
             case "REFCOUNT" -> {
-                if (store.contains(a[2])) {
-                    Reply.integer(out, 1);
+                byte[] v = store.get(a[2]);
+                if (v == null) {
+                    Reply.nil(out, s.protocol);
                 } else {
-                    Reply.bulkOrNil(out, null, s.protocol);
+                    // Redis shares the objects of the integers 0 to 9999 and reports them as referenced INT_MAX times.
+                    boolean shared = encoding(v).equals("int") && v[0] != '-' && v.length <= 4;
+                    Reply.integer(out, shared ? Integer.MAX_VALUE : 1);
                 }
             }
-            case "IDLETIME", "FREQ" -> throw new CommandError("ERR OBJECT " + sub + " is not available: this server"
-                    + " does not track access times or frequencies");
+            case "IDLETIME", "FREQ" -> {
+                if (!store.contains(a[2])) {
+                    Reply.nil(out, s.protocol); // as Redis: a missing key answers nil before anything else
+                    return;
+                }
+                throw new CommandError("ERR OBJECT " + sub + " is not available: this server does not track access"
+                        + " times or frequencies");
+            }
             default -> throw new IllegalStateException("OBJECT " + sub + " is in the command table but not here");
         }
     }
@@ -1155,8 +1164,8 @@ final class Commands {
     // ------------------------------------------------------------------ connection
 
     private void auth(Session s, byte[][] a, ByteBuf out) {
-        if (a.length < 2 || a.length > 3) {
-            throw wrongArity(a);
+        if (a.length > 3) {
+            throw new CommandError("ERR syntax error");
         }
         if (config.requirePass == null) {
             if (a.length == 3 && text(a[1]).equals("default")) {

@@ -173,6 +173,10 @@ class KeyCommandsTest {
             assertEquals("raw", j.objectEncoding("long"));
             assertNull(j.objectEncoding("missing"));
             assertEquals(1, j.objectRefcount("n"));
+            j.set("shared", "42");
+            assertEquals(Integer.MAX_VALUE, j.objectRefcount("shared"), "Redis's shared integers, 0 to 9999");
+            j.del("shared");
+            assertNull(j.objectFreq("missing"), "a missing key answers nil first");
             assertThrows(JedisDataException.class, () -> j.objectFreq("n"));
             long small = j.memoryUsage("short");
             long large = j.memoryUsage("long");
