@@ -318,7 +318,20 @@ public final class Nibble implements AutoCloseable {
      * @return how many distinct keys were present
      */
     public long deleteAll(byte[][] keys) {
-        return store.deleteAll(requireAll(keys, "keys"));
+        return store.deleteAll(requireAll(keys, "keys"), null);
+    }
+
+    /**
+     * {@link #deleteAll(byte[][])}, also telling which keys it removed: {@code removed[i]} is set when a record of
+     * {@code keys[i]} was there to remove, an expired one included (it is reclaimed now).
+     *
+     * @param removed as long as {@code keys}, filled in by this call
+     */
+    public long deleteAll(byte[][] keys, boolean[] removed) {
+        if (removed.length != keys.length) {
+            throw new IllegalArgumentException("removed has " + removed.length + " slots for " + keys.length + " keys");
+        }
+        return store.deleteAll(requireAll(keys, "keys"), removed);
     }
 
     /**

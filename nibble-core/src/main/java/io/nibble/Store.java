@@ -536,9 +536,10 @@ final class Store implements AutoCloseable {
     /**
      * Removes several keys as one step: no reader of several keys sees some removed and others not.
      *
+     * @param removed when not null, set per key to whether it had a record to remove (an expired one included)
      * @return how many of the keys were present (a key given twice counts once)
      */
-    long deleteAll(Object[] keys) {
+    long deleteAll(Object[] keys, boolean[] removed) {
         int n = keys.length;
         long[] hashes = new long[n];
         for (int i = 0; i < n; i++) {
@@ -553,16 +554,19 @@ final class Store implements AutoCloseable {
         try {
             ensureOpen();
             locked = lockAll(hashes, order, arrays, shared);
-            long removed = 0;
+            long live = 0;
             for (int i = 0; i < n; i++) {
                 long entry = index.slotOf(arrays[i], hashes[i], HashIndex.tag(hashes[i]), keys[i]);
+                if (removed != null) {
+                    removed[i] = entry >= 0;
+                }
                 if (entry >= 0) {
                     long old = index.addressAt(arrays[i], entry);
-                    removed += isExpired(mem.getLong(old), old) ? 0 : 1;
+                    live += isExpired(mem.getLong(old), old) ? 0 : 1;
                     removeLocked(arrays[i], hashes[i], entry, old);
                 }
             }
-            return removed;
+            return live;
         } finally {
             unlockAll(hashes, order, arrays, shared, locked);
             epochs.unpin(slot);

@@ -411,6 +411,11 @@ class AtomicOperationsTest {
             assertEquals(2, store.deleteAll(twice), "a key given twice counts once");
             assertArrayEquals(new byte[][] {null, null, bytes("c")},
                     store.getAll(new byte[][] {keys[0][0], keys[0][1], keys[0][2]}));
+            boolean[] removed = new boolean[3];
+            byte[][] some = {keys[0][0], keys[0][2], keys[0][3]};
+            assertEquals(2, store.deleteAll(some, removed));
+            assertArrayEquals(new boolean[] {false, true, true}, removed, "which keys had a record to remove");
+            assertThrows(IllegalArgumentException.class, () -> store.deleteAll(some, new boolean[2]));
             store.verify();
         }
     }

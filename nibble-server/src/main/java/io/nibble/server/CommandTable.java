@@ -282,7 +282,7 @@ final class CommandTable {
                 + "the destination.");
         def("RENAMENX", 3, FAST_WRITE, "@keyspace", KeySpec.FROM_TO, "generic", "1.0.0",
                 "Renames a key only when the target key name doesn't exist.");
-        def("COPY", -3, GROW, "@keyspace", KeySpec.FROM_TO, "generic", "6.2.0", "Copies the value of a key to a "
+        def("COPY", -3, GROW, "@keyspace", KeySpec.SOURCE_TO_DESTINATION, "generic", "6.2.0", "Copies the value of a key to a "
                 + "new key.");
         Command object = def("OBJECT", -2, "", "@keyspace", null, "generic", "2.2.3",
                 "A container for object introspection commands.");

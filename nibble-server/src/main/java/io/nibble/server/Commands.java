@@ -123,22 +123,42 @@ final class Commands {
                 locks.leaveUnguarded(unguarded);
             }
         }
-        int keys = spec.keyCount(args);
-        int[] marked = session.stripes(keys);
-        for (int i = 0; i < keys; i++) {
-            marked[i] = KeyLocks.mark(locks.stripe(spec.key(args, i)), spec.writes());
+        int keyCount = spec.keyCount(args);
+        int[] marked = session.stripes(keyCount);
+        for (int i = 0; i < keyCount; i++) {
+            marked[i] = KeyLocks.mark(locks.stripe(spec.key(args, i)), spec.writesKey(i));
         }
-        keys = KeyLocks.sortDistinct(marked, keys);
-        for (int i = 0; i < keys; i++) {
+        int stripes = KeyLocks.sortDistinct(marked, keyCount);
+        for (int i = 0; i < stripes; i++) {
             locks.lockShared(KeyLocks.stripeOf(marked[i]));
         }
         try {
             return runCatching(session, name, args, out);
         } finally {
-            for (int i = 0; i < keys; i++) {
-                locks.unlockShared(KeyLocks.stripeOf(marked[i]), KeyLocks.writes(marked[i]));
+            boolean changed = changedKeys(session);
+            boolean[] perKey = session.changedPerKey;
+            if (changed && perKey != null) {
+                // Marked again with what each key went through: the same stripes, in the same order, so exactly
+                // the locked ones are released; only the changed keys' stripes move their versions.
+                for (int i = 0; i < keyCount; i++) {
+                    marked[i] = KeyLocks.mark(locks.stripe(spec.key(args, i)), spec.writesKey(i) && perKey[i]);
+                }
+                KeyLocks.sortDistinct(marked, keyCount);
+            }
+            for (int i = 0; i < stripes; i++) {
+                locks.unlockShared(KeyLocks.stripeOf(marked[i]), changed && KeyLocks.writes(marked[i]));
             }
         }
+    }
+
+    /**
+     * Whether the write command that just ran changed a key: as in Redis, only a change breaks the WATCHes on it,
+     * so a failed command and a write that had nothing to do (DEL of a missing key, SET NX on an existing one) leave
+     * their stripes' versions alone. A multi-key command changes all its keys unless it says which it changed
+     * ({@link Session#changedPerKey}).
+     */
+    private static boolean changedKeys(Session session) {
+        return !session.failed && !session.unchanged;
     }
 
     /** Refuses a command before it runs; inside MULTI this also dooms the transaction to EXECABORT. */
@@ -180,6 +200,8 @@ final class Commands {
     }
 
     private boolean runCatching(Session session, String name, byte[][] args, ByteBuf out) {
+        session.unchanged = false;
+        session.changedPerKey = null;
         try {
             return run(session, name, args, out) && !session.closeAfterReply;
         } catch (CommandError e) {
@@ -199,7 +221,10 @@ final class Commands {
             bytes += arg.length;
         }
         if (command.name().equals("WATCH")) {
-            reject(session, command, out, "ERR WATCH inside MULTI is not allowed");
+            // WATCH runs rather than queues, and fails; as in Redis, that leaves the transaction intact.
+            String message = "ERR WATCH inside MULTI is not allowed";
+            Reply.error(out, message);
+            stats.commandStats.errorReply(message);
         } else if (command.has("no_multi")) {
             reject(session, command, out, "ERR Command not allowed inside a transaction");
         } else if (session.queuedBytes + bytes > limits.maxQueuedBytes()) {
@@ -225,7 +250,7 @@ final class Commands {
         int keys = spec.keyCount(args);
         int[] marked = session.stripes(keys);
         for (int i = 0; i < keys; i++) {
-            marked[i] = KeyLocks.mark(locks.stripe(spec.key(args, i)), true);
+            marked[i] = KeyLocks.mark(locks.stripe(spec.key(args, i)), spec.writesKey(i));
         }
         keys = KeyLocks.sortDistinct(marked, keys);
         locks.guard();
@@ -236,8 +261,9 @@ final class Commands {
             try {
                 return runCatching(session, name, args, out);
             } finally {
+                boolean changed = changedKeys(session);
                 for (int i = 0; i < keys; i++) {
-                    locks.unlockExclusive(KeyLocks.stripeOf(marked[i]), true);
+                    locks.unlockExclusive(KeyLocks.stripeOf(marked[i]), changed && KeyLocks.writes(marked[i]));
                 }
             }
         } finally {
@@ -342,7 +368,9 @@ final class Commands {
                 return false;
             }
             case "SETNX" -> {
-                Reply.integer(out, store.putIfAbsent(a[1], a[2]) ? 1 : 0);
+                boolean set = store.putIfAbsent(a[1], a[2]);
+                s.unchanged = !set;
+                Reply.integer(out, set ? 1 : 0);
             }
             case "SETEX", "PSETEX" -> {
                 long ttl = parseLong(a[2]);
@@ -356,7 +384,9 @@ final class Commands {
                 Reply.bulkOrNil(out, store.getAndPut(a[1], a[2]), s.protocol);
             }
             case "GETDEL" -> {
-                Reply.bulkOrNil(out, store.getAndDelete(a[1]), s.protocol);
+                byte[] value = store.getAndDelete(a[1]);
+                s.unchanged = value == null;
+                Reply.bulkOrNil(out, value, s.protocol);
             }
             case "GETEX" -> getex(s, a, out);
             case "MGET" -> {
@@ -381,7 +411,9 @@ final class Commands {
                     store.putAll(keys, values);
                     Reply.write(out, Reply.OK);
                 } else {
-                    Reply.integer(out, store.putAllIfAbsent(keys, values) ? 1 : 0);
+                    boolean set = store.putAllIfAbsent(keys, values);
+                    s.unchanged = !set;
+                    Reply.integer(out, set ? 1 : 0);
                 }
             }
             case "APPEND" -> {
@@ -412,8 +444,15 @@ final class Commands {
             }
             case "INCRBYFLOAT" -> incrementFloat(a, out);
             case "DEL", "UNLINK" -> {
-                Reply.integer(out, a.length == 2 ? (store.delete(a[1]) ? 1 : 0)
-                        : store.deleteAll(java.util.Arrays.copyOfRange(a, 1, a.length)));
+                long deleted;
+                if (a.length == 2) {
+                    deleted = store.delete(a[1]) ? 1 : 0;
+                } else {
+                    s.changedPerKey = new boolean[a.length - 1];
+                    deleted = store.deleteAll(java.util.Arrays.copyOfRange(a, 1, a.length), s.changedPerKey);
+                }
+                s.unchanged = deleted == 0 && a.length == 2;
+                Reply.integer(out, deleted);
             }
             case "EXISTS", "TOUCH" -> {
                 long n = 0;
@@ -425,16 +464,17 @@ final class Commands {
             case "TYPE" -> {
                 Reply.simple(out, store.contains(a[1]) ? "string" : "none");
             }
-            case "EXPIRE" -> expire(a, out, 1000, false);
-            case "PEXPIRE" -> expire(a, out, 1, false);
-            case "EXPIREAT" -> expire(a, out, 1000, true);
-            case "PEXPIREAT" -> expire(a, out, 1, true);
+            case "EXPIRE" -> expire(s, a, out, 1000, false);
+            case "PEXPIRE" -> expire(s, a, out, 1, false);
+            case "EXPIREAT" -> expire(s, a, out, 1000, true);
+            case "PEXPIREAT" -> expire(s, a, out, 1, true);
             case "PERSIST" -> {
                 boolean[] changed = {false};
                 store.update(a[1], (v, exp) -> {
                     changed[0] = v != null && exp != 0;
                     return changed[0] ? Update.put(v, 0) : Update.keep();
                 });
+                s.unchanged = !changed[0];
                 Reply.integer(out, changed[0] ? 1 : 0);
             }
             case "TTL", "PTTL", "EXPIRETIME", "PEXPIRETIME" -> {
@@ -493,7 +533,7 @@ final class Commands {
                 Reply.bulk(out, v == null ? new byte[0] : range(v, start, end));
             }
             case "SETRANGE" -> {
-                setRange(a, out);
+                setRange(s, a, out);
             }
             case "OBJECT" -> object(s, a, out);
             case "MEMORY" -> memory(s, a, out);
@@ -504,7 +544,7 @@ final class Commands {
                 Reply.write(out, Reply.EMPTY_ARRAY);
             }
             case "RENAME", "RENAMENX" -> rename(s, a, out, name.equals("RENAMENX"));
-            case "COPY" -> copy(a, out);
+            case "COPY" -> copy(s, a, out);
             case "SETBIT" -> setBit(a, out);
             case "GETBIT" -> {
                 long offset = bitOffset(a[2]);
@@ -513,7 +553,7 @@ final class Commands {
             }
             case "BITCOUNT" -> bitCount(a, out);
             case "BITPOS" -> bitPos(a, out);
-            case "BITOP" -> bitOp(a, out);
+            case "BITOP" -> bitOp(s, a, out);
             case "LCS" -> lcs(s, a, out);
             case "RESET" -> {
                 // As Redis 6.2: back to a fresh connection's state, except its name.
@@ -552,7 +592,7 @@ final class Commands {
         return java.util.Arrays.copyOfRange(v, (int) start, (int) end + 1);
     }
 
-    private void setRange(byte[][] a, ByteBuf out) {
+    private void setRange(Session s, byte[][] a, ByteBuf out) {
         long offset = parseLong(a[2]);
         if (offset < 0) {
             throw new CommandError("ERR offset is out of range");
@@ -575,6 +615,7 @@ final class Commands {
             result[0] = next.length;
             return Update.put(next, exp);
         });
+        s.unchanged = patch.length == 0;
         Reply.integer(out, result[0]);
     }
 
@@ -755,7 +796,7 @@ final class Commands {
     }
 
     /** BITOP op destination source...: the result replaces the destination (no TTL); an empty one deletes it. */
-    private void bitOp(byte[][] a, ByteBuf out) {
+    private void bitOp(Session s, byte[][] a, ByteBuf out) {
         String op = text(a[1]).toUpperCase(Locale.ROOT);
         if (!op.equals("AND") && !op.equals("OR") && !op.equals("XOR") && !op.equals("NOT")) {
             throw new CommandError("ERR syntax error");
@@ -765,7 +806,7 @@ final class Commands {
         }
         byte[] result = BitOps.combine(op, store.getAll(java.util.Arrays.copyOfRange(a, 3, a.length)));
         if (result.length == 0) {
-            store.delete(a[2]);
+            s.unchanged = !store.delete(a[2]);
         } else {
             store.put(a[2], result, 0);
         }
@@ -842,7 +883,9 @@ final class Commands {
             throw new CommandError("ERR no such key");
         }
         boolean same = java.util.Arrays.equals(a[1], a[2]);
+        s.unchanged = same; // renaming a key to itself changes nothing
         if (onlyIfAbsent && (same || store.contains(a[2]))) {
+            s.unchanged = true;
             Reply.integer(out, 0);
             return;
         }
@@ -858,7 +901,7 @@ final class Commands {
     }
 
     /** COPY source destination [DB 0] [REPLACE], run like RENAME. */
-    private void copy(byte[][] a, ByteBuf out) {
+    private void copy(Session s, byte[][] a, ByteBuf out) {
         boolean replace = false;
         for (int i = 3; i < a.length; i++) {
             String option = text(a[i]).toUpperCase(Locale.ROOT);
@@ -877,6 +920,7 @@ final class Commands {
         }
         Entry source = read(a[1]);
         if (source == null || (!replace && store.contains(a[2]))) {
+            s.unchanged = true;
             Reply.integer(out, 0);
             return;
         }
@@ -958,6 +1002,7 @@ final class Commands {
             }
             return Update.put(value, options.keepTtl() && current != null ? currentExpiry : expiry);
         });
+        s.unchanged = !written[0];
         if (options.get()) {
             Reply.bulkOrNil(out, previous[0], s.protocol);
         } else if (written[0]) {
@@ -974,17 +1019,22 @@ final class Commands {
     private void getex(Session s, byte[][] a, ByteBuf out) {
         StringOptions options = StringOptions.parse(a, 2, false);
         byte[][] value = {null};
+        boolean[] changed = {false};
         store.update(a[1], (current, currentExpiry) -> {
             value[0] = current;
+            changed[0] = false;
             if (current == null) {
                 return Update.keep();
             }
             if (options.unit() != null) {
                 long at = expireTime(options.time(), options.unit(), "getex");
+                changed[0] = true;
                 return at <= System.currentTimeMillis() ? Update.delete() : Update.put(current, at);
             }
-            return options.persist() && currentExpiry != 0 ? Update.put(current, 0) : Update.keep();
+            changed[0] = options.persist() && currentExpiry != 0;
+            return changed[0] ? Update.put(current, 0) : Update.keep();
         });
+        s.unchanged = !changed[0];
         Reply.bulkOrNil(out, value[0], s.protocol);
     }
 
@@ -1048,7 +1098,7 @@ final class Commands {
      * EXPIRE, PEXPIRE, EXPIREAT and PEXPIREAT with Redis 7's NX, XX, GT and LT, which may be combined where they
      * do not contradict each other; the options are checked before the time, as Redis does.
      */
-    private void expire(byte[][] a, ByteBuf out, long unitMillis, boolean absolute) {
+    private void expire(Session session, byte[][] a, ByteBuf out, long unitMillis, boolean absolute) {
         boolean nx = false;
         boolean xx = false;
         boolean gt = false;
@@ -1090,6 +1140,7 @@ final class Commands {
             changed[0] = true;
             return at <= now ? Update.delete() : Update.put(v, at);
         });
+        session.unchanged = !changed[0];
         Reply.integer(out, changed[0] ? 1 : 0);
     }
 
@@ -1700,7 +1751,7 @@ final class Commands {
             int keys = spec.keyCount(command);
             marked = s.stripes(n + keys);
             for (int k = 0; k < keys; k++) {
-                marked[n++] = KeyLocks.mark(locks.stripe(spec.key(command, k)), spec.writes());
+                marked[n++] = KeyLocks.mark(locks.stripe(spec.key(command, k)), spec.writesKey(k));
             }
         }
         int count = everyKey ? 0 : KeyLocks.sortDistinct(marked, n);

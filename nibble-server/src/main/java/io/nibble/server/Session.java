@@ -23,6 +23,10 @@ final class Session {
     String libVersion = "";
     /** The command now running answered with an error: INFO commandstats counts it as a failed call. */
     boolean failed;
+    /** The write command now running changed nothing (see {@code Commands.changedKeys}). */
+    boolean unchanged;
+    /** Which of its keys the multi-key write now running changed; null when it does not say (all or none). */
+    boolean[] changedPerKey;
     /** CLIENT KILL chose this connection while it ran the command: close once the reply is sent. */
     boolean closeAfterReply;
     int protocol = 2;

@@ -115,13 +115,34 @@ class RedisConformanceTest {
             reference.flushAll();
             ours.flushAll();
             List<String> history = new ArrayList<>();
+            boolean inMulti = false;
+            List<List<String>> queued = new ArrayList<>();
+            List<String> watching = new ArrayList<>();
+            List<String> lastWatches = List.of();
             for (int i = 0; i < 4000; i++) {
                 List<String> command = generators.get(random.nextInt(generators.size())).apply(random);
                 history.add(String.join(" ", command));
-                String expected = normalize(command, call(reference, command));
-                String actual = normalize(command, call(ours, command));
+                String name = command.get(0).toUpperCase(java.util.Locale.ROOT);
+                List<List<String>> commands = name.equals("EXEC") ? queued : List.of(command);
+                String expected = normalize(commands, call(reference, command), name.equals("EXEC"));
+                String actual = normalize(commands, call(ours, command), name.equals("EXEC"));
+                if (name.equals("WATCH") && expected.equals("\"OK\"")) {
+                    watching.add(i + ": " + String.join(" ", command));
+                } else if (name.equals("EXEC") || name.equals("DISCARD") || name.equals("UNWATCH")) {
+                    lastWatches = new ArrayList<>(watching);
+                    watching.clear();
+                }
+                if (name.equals("MULTI") && expected.equals("\"OK\"")) {
+                    inMulti = true;
+                    queued = new ArrayList<>();
+                } else if (name.equals("EXEC") || name.equals("DISCARD")) {
+                    inMulti = false;
+                } else if (inMulti && expected.equals("\"QUEUED\"")) {
+                    queued.add(command);
+                }
                 for (String key : KEYS) { // the keys the command named must agree too, values and expiries
-                    if (command.contains(key) && !expected.startsWith("error") && expected.equals(actual)) {
+                    if (!inMulti && command.contains(key) && !expected.startsWith("error")
+                            && expected.equals(actual)) {
                         expected = dump(reference, key);
                         actual = dump(ours, key);
                         if (!expected.equals(actual)) {
@@ -132,11 +153,16 @@ class RedisConformanceTest {
                     }
                 }
                 if (!expected.equals(actual)) {
-                    int from = Math.max(0, history.size() - 12);
+                    int from = Math.max(0, history.size() - 40);
                     throw new AssertionError("RESP" + protocol + ", seed " + seed + ", command " + i + ": " + String.join(" ", command)
-                            + "\n  redis:  " + expected + "\n  nibble: " + actual + "\n  recent commands:\n    "
+                            + "\n  redis:  " + expected + "\n  nibble: " + actual + "\n  watched: " + lastWatches
+                            + "\n  recent commands:\n    "
                             + String.join("\n    ", history.subList(from, history.size())));
                 }
+            }
+            if (inMulti) {
+                call(reference, List.of("DISCARD"));
+                call(ours, List.of("DISCARD"));
             }
             // The whole key space agrees at the end, values and the presence of expiries included.
             for (String key : KEYS) {
@@ -251,6 +277,13 @@ class RedisConformanceTest {
                 List.of("SELECT", "0"), List.of("SELECT", "x"), List.of("AUTH", "x"), List.of("AUTH", "a", "b", "c"),
                 List.of("OBJECT", "FREQ", "missing"), List.of("NOSUCH", "x"),
                 List.of("CLIENT", "NOSUCH"), List.of("EXEC"), List.of("DISCARD"), List.of("UNWATCH")));
+        // Transactions: commands queue between MULTI and EXEC or DISCARD, and EXEC answers with every reply at once
+        // (or aborts after a refused command); WATCH makes EXEC fail once a watched key was written, even by the
+        // same client.
+        g.add(r -> List.of("MULTI"));
+        g.add(r -> List.of("MULTI"));
+        g.add(r -> List.of("EXEC"));
+        g.add(r -> List.of("WATCH", key(r)));
         g.add(r -> List.of("SETBIT", key(r), pick(r, "0", "1", "7", "8", "15", "33", "100", "-1", "x", "4294967296"),
                 pick(r, "0", "1", "1", "2", "-1", "x")));
         g.add(r -> List.of("GETBIT", key(r), pick(r, "0", "1", "6", "9", "100", "-1", "x")));
@@ -316,9 +349,23 @@ class RedisConformanceTest {
 
     private record ErrorReply(String message) { }
 
-    /** A reply as text; times to live become their sign, since the two servers run them at different moments. */
-    private static String normalize(List<String> command, Object reply) {
-        String name = command.get(0);
+    /**
+     * A reply as text; times to live become their sign, since the two servers run them at different moments. For
+     * EXEC, {@code commands} are the queued commands, each normalized with its own reply.
+     */
+    private static String normalize(List<List<String>> commands, Object reply, boolean exec) {
+        if (exec && reply instanceof List<?> replies && replies.size() == commands.size()) {
+            List<String> items = new ArrayList<>();
+            for (int i = 0; i < replies.size(); i++) {
+                items.add(normalize(List.of(commands.get(i)), replies.get(i), false));
+            }
+            return items.toString();
+        }
+        if (exec) {
+            return text(reply);
+        }
+        List<String> command = commands.get(0);
+        String name = command.get(0).toUpperCase(java.util.Locale.ROOT);
         if (reply instanceof Long n && (name.equals("TTL") || name.equals("PTTL") || name.equals("EXPIRETIME")
                 || name.equals("PEXPIRETIME"))) {
             return n < 0 ? n.toString() : "positive";
