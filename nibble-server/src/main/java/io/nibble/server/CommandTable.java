@@ -130,6 +130,8 @@ final class CommandTable {
                 "Lists open connections.");
         sub(client, "KILL", -3, "admin noscript loading stale", "@connection", "2.4.0",
                 "Terminates open connections.");
+        sub(client, "REPLY", 3, "noscript loading stale", "@connection", "3.2.0",
+                "Instructs the server whether to reply to commands.");
         sub(client, "NO-EVICT", 3, "admin noscript loading stale", "@connection", "7.0.0",
                 "Accepted for compatibility: this server never evicts clients.");
         sub(client, "NO-TOUCH", 3, CONNECTION, "@connection", "7.2.0",

@@ -57,6 +57,21 @@ final class Commands {
      * @return false when the connection should close after the reply (QUIT)
      */
     boolean execute(Session session, byte[][] args, ByteBuf out) {
+        if (!session.replyOff && !session.skipReply) {
+            return dispatch(session, args, out);
+        }
+        // CLIENT REPLY OFF or SKIP: the command runs and its reply, errors included, is dropped.
+        boolean skipThis = session.skipReply;
+        session.skipReply = false;
+        int mark = out.writerIndex();
+        boolean open = dispatch(session, args, out);
+        if (skipThis || session.replyOff) {
+            out.writerIndex(mark);
+        }
+        return open;
+    }
+
+    private boolean dispatch(Session session, byte[][] args, ByteBuf out) {
         String name = commandName(args[0]);
         CommandTable.Command command = CommandTable.lookup(name);
         if (command == null) {
@@ -545,7 +560,7 @@ final class Commands {
             }
             case "RENAME", "RENAMENX" -> rename(s, a, out, name.equals("RENAMENX"));
             case "COPY" -> copy(s, a, out);
-            case "SETBIT" -> setBit(a, out);
+            case "SETBIT" -> setBit(s, a, out);
             case "GETBIT" -> {
                 long offset = bitOffset(a[2]);
                 byte[] v = store.get(a[1]);
@@ -711,8 +726,11 @@ final class Commands {
         return offset;
     }
 
-    /** SETBIT: sets or clears one bit, growing the value with zero bytes; the key keeps its expiry. */
-    private void setBit(byte[][] a, ByteBuf out) {
+    /**
+     * SETBIT: sets or clears one bit, growing the value with zero bytes; the key keeps its expiry. As in Redis,
+     * setting a bit to the value it has changes nothing, so it breaks no WATCH.
+     */
+    private void setBit(Session s, byte[][] a, ByteBuf out) {
         long offset = bitOffset(a[2]);
         long on = parseLong(a[3], "ERR bit is not an integer or out of range");
         if ((on & ~1L) != 0) {
@@ -725,10 +743,8 @@ final class Commands {
         store.update(a[1], (v, exp) -> {
             byte[] current = v == null ? new byte[0] : v;
             was[0] = BitOps.get(current, offset);
-            if (v != null && was[0] == (on == 1) && (offset >>> 3) < v.length) {
-                return Update.keep(); // nothing changes
-            }
-            return Update.put(BitOps.with(current, offset, on == 1), exp);
+            s.unchanged = v != null && was[0] == (on == 1) && (offset >>> 3) < v.length;
+            return s.unchanged ? Update.keep() : Update.put(BitOps.with(current, offset, on == 1), exp);
         });
         Reply.integer(out, was[0] ? 1 : 0);
     }
@@ -1343,6 +1359,18 @@ final class Commands {
                 Reply.bulk(out, b.toString());
             }
             case "KILL" -> clientKill(s, a, out);
+            case "REPLY" -> {
+                switch (text(a[2]).toUpperCase(Locale.ROOT)) {
+                    case "ON" -> {
+                        s.replyOff = false;
+                        s.skipReply = false;
+                        Reply.write(out, Reply.OK);
+                    }
+                    case "OFF" -> s.replyOff = true;
+                    case "SKIP" -> s.skipReply = !s.replyOff; // the next command's reply; this one has none
+                    default -> throw new CommandError("ERR syntax error");
+                }
+            }
             case "NO-EVICT", "NO-TOUCH" -> {
                 // Nothing to switch: this server never evicts clients and does not track key access.
                 String mode = text(a[2]).toUpperCase(Locale.ROOT);
@@ -1362,6 +1390,7 @@ final class Commands {
                     "KILL <ip:port>", "    Kill connection made from <ip:port>.",
                     "KILL <option> <value> [<option> <value> [...]]",
                     "    Kill connections. Options: ID, ADDR, LADDR, USER, TYPE, SKIPME (YES|NO), MAXAGE.",
+                    "REPLY (ON|OFF|SKIP)", "    Control the replies sent to the current connection.",
                     "NO-EVICT (ON|OFF)", "    Accepted; this server never evicts clients.",
                     "NO-TOUCH (ON|OFF)", "    Accepted; this server does not track key access times.",
                     "HELP", "    Print this help.");

@@ -21,6 +21,10 @@ final class Session {
     String lastCommand = "NULL";
     String libName = "";
     String libVersion = "";
+    /** CLIENT REPLY OFF: commands run without replies until CLIENT REPLY ON. */
+    boolean replyOff;
+    /** CLIENT REPLY SKIP: the next command runs without a reply. */
+    boolean skipReply;
     /** The command now running answered with an error: INFO commandstats counts it as a failed call. */
     boolean failed;
     /** The write command now running changed nothing (see {@code Commands.changedKeys}). */

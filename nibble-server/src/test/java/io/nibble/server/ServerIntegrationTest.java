@@ -227,6 +227,20 @@ class ServerIntegrationTest {
         }
     }
 
+    /** CLIENT REPLY OFF silences every reply, errors included, until ON; SKIP silences the next command's. */
+    @Test
+    void clientReplyOffAndSkipDropReplies() throws Exception {
+        try (Socket raw = new Socket("127.0.0.1", SERVER.port())) {
+            OutputStream out = raw.getOutputStream();
+            InputStream in = raw.getInputStream();
+            out.write(("CLIENT REPLY OFF\r\nSET r 1\r\nNOSUCH\r\nCLIENT REPLY SKIP\r\nGET r\r\nCLIENT REPLY ON\r\n"
+                    + "GET r\r\nCLIENT REPLY SKIP\r\nSET r 2\r\nGET r\r\nPING\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            assertEquals("+OK\r\n$1\r\n1\r\n$1\r\n2\r\n+PONG\r\n", readUntil(in, "+PONG\r\n"),
+                    "only ON's +OK, the first GET after it, the GET after the skipped SET, and PING");
+        }
+    }
+
     private static String readUntil(InputStream in, String end) throws Exception {
         StringBuilder b = new StringBuilder();
         while (!b.toString().endsWith(end)) {
