@@ -174,6 +174,8 @@ final class CommandTable {
         def("TIME", 1, "loading stale fast", "", null, "server", "2.6.0", "Returns the server time.");
         def("SHUTDOWN", -1, "admin noscript loading stale no_multi allow_busy", "", null, "server", "1.0.0",
                 "Stops the server.");
+        def("MONITOR", 1, "admin noscript loading stale no_multi", "", null, "server", "1.0.0",
+                "Listens for all requests received by the server in real-time.");
         def("ROLE", 1, "noscript loading stale fast", "@admin @dangerous", null, "server", "2.8.12",
                 "Returns the replication role (always master).");
         Command slowlog = def("SLOWLOG", -2, "", "", null, "server", "2.2.12",

@@ -26,6 +26,8 @@ final class Commands {
     private final RespLimits limits;
     private final KeyLocks locks = new KeyLocks();
     private final SlowLog slowLog;
+    /** Connections in MONITOR mode, copied on every change and read on every command. */
+    private volatile Session[] monitors = new Session[0];
     /** Open connections by id, for CLIENT LIST and CLIENT KILL. */
     private final java.util.concurrent.ConcurrentSkipListMap<Long, Session> clients =
             new java.util.concurrent.ConcurrentSkipListMap<>();
@@ -95,6 +97,10 @@ final class Commands {
             reject(session, resolved, out, "NOAUTH Authentication required.");
             return true;
         }
+        if (session.monitoring && (resolved.has("readonly") || resolved.has("write"))) {
+            reject(session, resolved, out, "ERR Replica can't interact with the keyspace");
+            return true;
+        }
         if (session.queued != null && !isTransactionControl(name)) {
             queue(session, resolved, args, out);
             return true;
@@ -104,6 +110,10 @@ final class Commands {
         long elapsed = System.nanoTime() - start;
         stats.commandStats.called(resolved, elapsed, session.failed);
         session.failed = false;
+        Session[] watching = monitors;
+        if (watching.length != 0 && !resolved.has("admin")) {
+            feedMonitors(watching, session, resolved, args, out);
+        }
         if (slowLog.isSlow(elapsed) && !resolved.has("skip_slowlog")) {
             io.netty.channel.Channel ch = session.channel;
             slowLog.add(args, elapsed, address(ch == null ? null : ch.remoteAddress()),
@@ -205,6 +215,89 @@ final class Commands {
     void release(Session session) {
         clients.remove(session.id);
         unwatch(session);
+        stopMonitoring(session);
+    }
+
+    private synchronized void startMonitoring(Session session) {
+        if (!session.monitoring) {
+            session.monitoring = true;
+            Session[] next = java.util.Arrays.copyOf(monitors, monitors.length + 1);
+            next[next.length - 1] = session;
+            monitors = next;
+        }
+    }
+
+    private synchronized void stopMonitoring(Session session) {
+        if (session.monitoring) {
+            session.monitoring = false;
+            monitors = java.util.Arrays.stream(monitors).filter(m -> m != session).toArray(Session[]::new);
+        }
+    }
+
+    /**
+     * Sends a command that ran to every MONITOR connection in Redis's format: the time, the client's address and
+     * the arguments quoted, passwords redacted. A monitor's own commands go into its reply batch, so they keep
+     * their order with its replies; a monitor too far behind to take more is disconnected.
+     */
+    private void feedMonitors(Session[] watching, Session source, CommandTable.Command command, byte[][] args,
+                              ByteBuf out) {
+        java.time.Instant now = java.time.Instant.now();
+        io.netty.channel.Channel from = source.channel;
+        StringBuilder line = new StringBuilder("+").append(now.getEpochSecond()).append('.')
+                .append(String.format(Locale.ROOT, "%06d", now.getNano() / 1000))
+                .append(" [0 ").append(address(from == null ? null : from.remoteAddress())).append(']');
+        boolean auth = command.fullName().equals("auth");
+        boolean hello = command.fullName().equals("hello");
+        int helloAuth = -1; // where HELLO's AUTH option is: the user name and password after it are redacted
+        for (int i = 0; i < args.length; i++) {
+            line.append(' ');
+            if ((auth && i > 0) || (helloAuth >= 0 && i <= helloAuth + 2)) {
+                line.append("\"(redacted)\"");
+            } else {
+                quote(line, args[i]);
+            }
+            if (hello && helloAuth < 0 && i > 1 && text(args[i]).equalsIgnoreCase("AUTH")) {
+                helloAuth = i;
+            }
+        }
+        byte[] bytes = line.append("\r\n").toString().getBytes(StandardCharsets.ISO_8859_1);
+        for (Session monitor : watching) {
+            io.netty.channel.Channel ch = monitor.channel;
+            if (monitor == source) {
+                out.writeBytes(bytes);
+            } else if (ch != null && ch.isActive()) {
+                if (ch.isWritable()) {
+                    ch.writeAndFlush(io.netty.buffer.Unpooled.wrappedBuffer(bytes), ch.voidPromise());
+                } else {
+                    ch.close(); // it stopped reading: its backlog must not grow without bound
+                }
+            }
+        }
+    }
+
+    /** An argument as Redis's sdscatrepr quotes it: printable ASCII as is, escapes for the rest. */
+    static void quote(StringBuilder b, byte[] arg) {
+        b.append('"');
+        for (byte x : arg) {
+            int c = x & 0xFF;
+            switch (c) {
+                case '\\' -> b.append("\\\\");
+                case '"' -> b.append("\\\"");
+                case '\n' -> b.append("\\n");
+                case '\r' -> b.append("\\r");
+                case '\t' -> b.append("\\t");
+                case 7 -> b.append("\\a");
+                case '\b' -> b.append("\\b");
+                default -> {
+                    if (c >= 0x20 && c < 0x7f) {
+                        b.append((char) c);
+                    } else {
+                        b.append("\\x").append(Character.forDigit(c >> 4, 16)).append(Character.forDigit(c & 15, 16));
+                    }
+                }
+            }
+        }
+        b.append('"');
     }
 
     private void unwatch(Session s) {
@@ -552,6 +645,10 @@ final class Commands {
             }
             case "OBJECT" -> object(s, a, out);
             case "MEMORY" -> memory(s, a, out);
+            case "MONITOR" -> {
+                startMonitoring(s);
+                Reply.write(out, Reply.OK);
+            }
             case "ROLE" -> {
                 Reply.arrayHeader(out, 3);
                 Reply.bulk(out, "master");
@@ -574,6 +671,9 @@ final class Commands {
                 // As Redis 6.2: back to a fresh connection's state, except its name.
                 s.endTransaction();
                 unwatch(s);
+                stopMonitoring(s);
+                s.replyOff = false;
+                s.skipReply = false;
                 s.protocol = 2;
                 s.authenticated = config.requirePass == null;
                 Reply.simple(out, "RESET");
@@ -1409,7 +1509,7 @@ final class Commands {
                 + " laddr=" + address(ch == null ? null : ch.localAddress()) + " fd=" + fd
                 + " name=" + (c.name == null ? "" : c.name) + " age=" + (now - c.createdMillis) / 1000
                 + " idle=" + Math.max(0, now - c.lastActiveMillis) / 1000
-                + " flags=" + (queued != null ? "x" : "N") + " db=0"
+                + " flags=" + (c.monitoring ? "O" : queued != null ? "x" : "N") + " db=0"
                 + " multi=" + (queued != null ? queued.size() : -1) + " watch=" + c.watchCount
                 + " omem=" + (outbound == null ? 0 : outbound.totalPendingWriteBytes())
                 + " cmd=" + c.lastCommand + " user=default resp=" + c.protocol

@@ -21,6 +21,8 @@ final class Session {
     String lastCommand = "NULL";
     String libName = "";
     String libVersion = "";
+    /** MONITOR: every command the server runs is sent here; set and cleared under the monitors' lock. */
+    volatile boolean monitoring;
     /** CLIENT REPLY OFF: commands run without replies until CLIENT REPLY ON. */
     boolean replyOff;
     /** CLIENT REPLY SKIP: the next command runs without a reply. */

@@ -6,6 +6,7 @@ import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.Pipeline;
+import redis.clients.jedis.Protocol;
 import redis.clients.jedis.RedisProtocol;
 import redis.clients.jedis.Response;
 import redis.clients.jedis.Transaction;
@@ -238,6 +239,36 @@ class ServerIntegrationTest {
             out.flush();
             assertEquals("+OK\r\n$1\r\n1\r\n$1\r\n2\r\n+PONG\r\n", readUntil(in, "+PONG\r\n"),
                     "only ON's +OK, the first GET after it, the GET after the skipped SET, and PING");
+        }
+    }
+
+    /** MONITOR streams every command others run, quoted as Redis quotes them, without passwords or admin commands. */
+    @Test
+    void monitorStreamsCommandsAsRedisShowsThem() throws Exception {
+        try (Socket monitor = new Socket("127.0.0.1", SERVER.port()); Jedis j = client()) {
+            OutputStream control = monitor.getOutputStream();
+            InputStream feed = monitor.getInputStream();
+            control.write("MONITOR\r\n".getBytes(StandardCharsets.US_ASCII));
+            control.flush();
+            assertEquals("+OK\r\n", readUntil(feed, "\r\n"));
+            j.set("a b".getBytes(StandardCharsets.UTF_8), new byte[] {'x', '"', 'y', '\n', 1});
+            j.configGet("maxmemory");
+            assertThrows(JedisDataException.class, () -> j.sendCommand(Protocol.Command.AUTH, "not-the-password"),
+                    "no password is set; a failed command is shown all the same");
+            j.sendCommand(Protocol.Command.HELLO, "2", "AUTH", "default", "secret", "SETNAME", "n");
+            j.get("done");
+            String lines = readUntil(feed, "\"GET\" \"done\"\r\n");
+            String prefix = "\\+\\d+\\.\\d{6} \\[0 127\\.0\\.0\\.1:\\d+\\] ";
+            String[] seen = lines.split("\r\n");
+            assertEquals(4, seen.length, lines);
+            assertTrue(seen[0].matches(prefix + "\"SET\" \"a b\" \"x\\\\\"y\\\\n\\\\x01\""), seen[0]);
+            assertTrue(seen[1].matches(prefix + "\"AUTH\" \"\\(redacted\\)\""), "CONFIG is not shown; " + seen[1]);
+            assertTrue(seen[2].matches(prefix + "\"HELLO\" \"2\" \"AUTH\" \"\\(redacted\\)\" \"\\(redacted\\)\" "
+                    + "\"SETNAME\" \"n\""), seen[2]);
+            control.write("GET x\r\nPING\r\n".getBytes(StandardCharsets.US_ASCII));
+            control.flush();
+            String own = readUntil(feed, "\"PING\"\r\n");
+            assertTrue(own.startsWith("-ERR Replica can't interact with the keyspace\r\n+PONG\r\n+"), own);
         }
     }
 
