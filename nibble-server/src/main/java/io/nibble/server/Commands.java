@@ -109,6 +109,7 @@ final class Commands {
         boolean open = runLocked(session, name, session.inExec ? null : resolved.keys(), args, out);
         long elapsed = System.nanoTime() - start;
         stats.commandStats.called(resolved, elapsed, session.failed);
+        session.lastChanged = changedKeys(session);
         session.failed = false;
         Session[] watching = monitors;
         if (watching.length != 0 && !resolved.has("admin")) {
@@ -1893,6 +1894,7 @@ final class Commands {
             }
         }
         boolean ran = false;
+        java.util.BitSet changed = new java.util.BitSet(); // stripes of keys the queued commands changed
         try {
             if (!watchedUnchanged(s)) {
                 Reply.write(out, s.protocol == 3 ? Reply.NULL_RESP3 : Reply.NULL_ARRAY);
@@ -1903,18 +1905,42 @@ final class Commands {
             Reply.arrayHeader(out, commands.size());
             for (byte[][] command : commands) {
                 execute(s, command, out);
+                if (s.lastChanged) {
+                    markChangedStripes(command, s.changedPerKey, changed);
+                }
             }
         } finally {
             s.inExec = false;
             if (everyKey) {
                 unlockEveryStripe(ran);
             } else {
+                // Only the stripes of keys the transaction changed move their versions, so that a WATCH elsewhere
+                // on a key it merely read or left as it was still holds.
                 for (int i = 0; i < count; i++) {
-                    locks.unlockExclusive(KeyLocks.stripeOf(marked[i]), ran && KeyLocks.writes(marked[i]));
+                    int stripe = KeyLocks.stripeOf(marked[i]);
+                    locks.unlockExclusive(stripe, ran && KeyLocks.writes(marked[i]) && changed.get(stripe));
                 }
             }
             locks.unguard();
             unwatch(s);
+        }
+    }
+
+    /**
+     * Marks the stripes of the keys a command inside EXEC changed: those its spec writes, narrowed by
+     * {@code perKey} when the command said which it changed.
+     */
+    private void markChangedStripes(byte[][] command, boolean[] perKey, java.util.BitSet changed) {
+        CommandTable.Command c = CommandTable.lookup(commandName(command[0]));
+        KeySpec spec = c == null ? null : CommandTable.resolve(c, command).keys();
+        if (spec == null || spec.lockFree() || spec.everyKey()) {
+            return;
+        }
+        int keys = spec.keyCount(command);
+        for (int k = 0; k < keys; k++) {
+            if (spec.writesKey(k) && (perKey == null || perKey[k])) {
+                changed.set(locks.stripe(spec.key(command, k)));
+            }
         }
     }
 

@@ -31,6 +31,8 @@ final class Session {
     boolean failed;
     /** The write command now running changed nothing (see {@code Commands.changedKeys}). */
     boolean unchanged;
+    /** The last command this connection ran changed the keys it writes (inside EXEC: which stripes to move on). */
+    boolean lastChanged;
     /** Which of its keys the multi-key write now running changed; null when it does not say (all or none). */
     boolean[] changedPerKey;
     /** CLIENT KILL chose this connection while it ran the command: close once the reply is sent. */

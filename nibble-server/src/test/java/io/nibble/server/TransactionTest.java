@@ -115,6 +115,16 @@ class TransactionTest {
             assertEquals(List.of("1"), t.exec(), "none of those writes changed a watched key");
 
             j.watch("present");
+            Transaction quiet = other.multi();
+            quiet.setnx("present", "3");
+            quiet.get("present");
+            quiet.del("missing");
+            assertEquals(List.of(0L, "1", 0L), quiet.exec());
+            t = j.multi();
+            t.get("present");
+            assertEquals(List.of("1"), t.exec(), "another client's EXEC that changed nothing keeps the WATCH");
+
+            j.watch("present");
             other.setnx("present", "2");
             other.set("present", "2");
             t = j.multi();
