@@ -956,15 +956,16 @@ final class Commands {
         }
         byte[] x = values[0] == null ? new byte[0] : values[0];
         byte[] y = values[1] == null ? new byte[0] : values[1];
-        if (Lcs.tableBytes(x.length, y.length) > limits.maxBulkLength()) {
+        long table = Lcs.tableBytes(x.length, y.length);
+        if (table > limits.maxBulkLength()) {
             throw new CommandError("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len");
         }
-        Lcs.Result result;
-        try {
-            result = Lcs.compute(x, y);
-        } catch (OutOfMemoryError e) { // one large table, refused as Redis refuses a failed allocation
+        if (table > Runtime.getRuntime().maxMemory() / 4 || table / Integer.BYTES > Integer.MAX_VALUE - 8) {
+            // The table lives on the heap: refuse one that would crowd out the rest of the server, as Redis
+            // refuses a table it cannot allocate.
             throw new CommandError("ERR Insufficient memory, failed allocating transient memory for LCS");
         }
+        Lcs.Result result = Lcs.compute(x, y);
         if (len) {
             Reply.integer(out, result.common().length);
         } else if (idx) {
