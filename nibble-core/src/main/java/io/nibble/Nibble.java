@@ -322,8 +322,8 @@ public final class Nibble implements AutoCloseable {
     }
 
     /**
-     * {@link #deleteAll(byte[][])}, also telling which keys it removed: {@code removed[i]} is set when a record of
-     * {@code keys[i]} was there to remove, an expired one included (it is reclaimed now).
+     * {@link #deleteAll(byte[][])}, also telling which keys it removed: {@code removed[i]} is set when
+     * {@code keys[i]} was present. An expired record is reclaimed too but counts as absent, as for {@link #delete}.
      *
      * @param removed as long as {@code keys}, filled in by this call
      */

@@ -536,7 +536,8 @@ final class Store implements AutoCloseable {
     /**
      * Removes several keys as one step: no reader of several keys sees some removed and others not.
      *
-     * @param removed when not null, set per key to whether it had a record to remove (an expired one included)
+     * @param removed when not null, set per key to whether it was present (an expired record is reclaimed but
+     *                counts as absent, as for {@link #delete})
      * @return how many of the keys were present (a key given twice counts once)
      */
     long deleteAll(Object[] keys, boolean[] removed) {
@@ -557,13 +558,15 @@ final class Store implements AutoCloseable {
             long live = 0;
             for (int i = 0; i < n; i++) {
                 long entry = index.slotOf(arrays[i], hashes[i], HashIndex.tag(hashes[i]), keys[i]);
-                if (removed != null) {
-                    removed[i] = entry >= 0;
-                }
+                boolean present = false;
                 if (entry >= 0) {
                     long old = index.addressAt(arrays[i], entry);
-                    live += isExpired(mem.getLong(old), old) ? 0 : 1;
+                    present = !isExpired(mem.getLong(old), old);
+                    live += present ? 1 : 0;
                     removeLocked(arrays[i], hashes[i], entry, old);
+                }
+                if (removed != null) {
+                    removed[i] = present;
                 }
             }
             return live;

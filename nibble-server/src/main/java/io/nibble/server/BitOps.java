@@ -94,20 +94,20 @@ final class BitOps {
             length = Math.max(length, s == null ? 0 : s.length);
         }
         byte[] result = new byte[length];
+        java.util.function.IntBinaryOperator combine = switch (op) {
+            case "AND" -> (x, y) -> x & y;
+            case "OR" -> (x, y) -> x | y;
+            case "XOR" -> (x, y) -> x ^ y;
+            case "NOT" -> (x, y) -> x; // one source, inverted below
+            default -> throw new IllegalArgumentException("unknown BITOP " + op);
+        };
+        boolean invert = op.equals("NOT");
         for (int i = 0; i < length; i++) {
             int acc = byteAt(sources[0], i);
-            if (op.equals("NOT")) {
-                acc = ~acc;
-            }
             for (int k = 1; k < sources.length; k++) {
-                int b = byteAt(sources[k], i);
-                acc = switch (op) {
-                    case "AND" -> acc & b;
-                    case "OR" -> acc | b;
-                    default -> acc ^ b;
-                };
+                acc = combine.applyAsInt(acc, byteAt(sources[k], i));
             }
-            result[i] = (byte) acc;
+            result[i] = (byte) (invert ? ~acc : acc);
         }
         return result;
     }

@@ -59,12 +59,23 @@ final class CommandTable {
 
     /** The command of a raw name in any case, or null. */
     static Command lookup(byte[] name) {
-        return COMMANDS.get(new String(name, StandardCharsets.UTF_8).toUpperCase(Locale.ROOT));
+        return COMMANDS.get(upperAscii(name));
+    }
+
+    /** ASCII letters upper-cased and nothing else, so that no other script's letter maps onto a command name. */
+    private static String upperAscii(byte[] name) {
+        byte[] upper = name.clone();
+        for (int i = 0; i < upper.length; i++) {
+            if (upper[i] >= 'a' && upper[i] <= 'z') {
+                upper[i] -= 'a' - 'A';
+            }
+        }
+        return new String(upper, StandardCharsets.ISO_8859_1);
     }
 
     /** A command by the name Redis reports ({@code get}, {@code client|list}) in any case, or null. */
     static Command lookupFullName(String fullName) {
-        String upper = fullName.toUpperCase(Locale.ROOT);
+        String upper = upperAscii(fullName.getBytes(StandardCharsets.UTF_8));
         int bar = upper.indexOf('|');
         if (bar < 0) {
             return COMMANDS.get(upper);
@@ -96,7 +107,7 @@ final class CommandTable {
         if (!command.isContainer() || args.length < 2) {
             return command;
         }
-        return command.subcommands().get(new String(args[1], StandardCharsets.UTF_8).toUpperCase(Locale.ROOT));
+        return command.subcommands().get(upperAscii(args[1]));
     }
 
     // ------------------------------------------------------------------ the table

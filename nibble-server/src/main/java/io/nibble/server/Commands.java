@@ -12,11 +12,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Executes commands against the shared store on the calling I/O thread. Atomic commands get their atomicity from
- * the engine's single-key operations; nothing here takes a server-wide lock.
+ * the engine's single-key operations; no command takes a server-wide lock (only the rare slow-log entry, MONITOR
+ * registration and whole-key-space commands serialize).
  */
 final class Commands {
     private final Nibble store;
@@ -74,6 +74,7 @@ final class Commands {
     }
 
     private boolean dispatch(Session session, byte[][] args, ByteBuf out) {
+        session.lastChanged = false;
         String name = commandName(args[0]);
         CommandTable.Command command = CommandTable.lookup(name);
         if (command == null) {
@@ -117,7 +118,7 @@ final class Commands {
         }
         if (slowLog.isSlow(elapsed) && !resolved.has("skip_slowlog")) {
             io.netty.channel.Channel ch = session.channel;
-            slowLog.add(args, elapsed, address(ch == null ? null : ch.remoteAddress()),
+            slowLog.add(redacted(resolved, args), elapsed, address(ch == null ? null : ch.remoteAddress()),
                     session.name == null ? "" : session.name);
         }
         return open;
@@ -163,7 +164,7 @@ final class Commands {
         } finally {
             boolean changed = changedKeys(session);
             boolean[] perKey = session.changedPerKey;
-            if (changed && perKey != null) {
+            if (changed && perKey != null && perKey.length == keyCount) {
                 // Marked again with what each key went through: the same stripes, in the same order, so exactly
                 // the locked ones are released; only the changed keys' stripes move their versions.
                 for (int i = 0; i < keyCount; i++) {
@@ -247,19 +248,9 @@ final class Commands {
         StringBuilder line = new StringBuilder("+").append(now.getEpochSecond()).append('.')
                 .append(String.format(Locale.ROOT, "%06d", now.getNano() / 1000))
                 .append(" [0 ").append(address(from == null ? null : from.remoteAddress())).append(']');
-        boolean auth = command.fullName().equals("auth");
-        boolean hello = command.fullName().equals("hello");
-        int helloAuth = -1; // where HELLO's AUTH option is: the user name and password after it are redacted
-        for (int i = 0; i < args.length; i++) {
+        for (byte[] arg : redacted(command, args)) {
             line.append(' ');
-            if ((auth && i > 0) || (helloAuth >= 0 && i <= helloAuth + 2)) {
-                line.append("\"(redacted)\"");
-            } else {
-                quote(line, args[i]);
-            }
-            if (hello && helloAuth < 0 && i > 1 && text(args[i]).equalsIgnoreCase("AUTH")) {
-                helloAuth = i;
-            }
+            quote(line, arg);
         }
         byte[] bytes = line.append("\r\n").toString().getBytes(StandardCharsets.ISO_8859_1);
         for (Session monitor : watching) {
@@ -276,8 +267,33 @@ final class Commands {
         }
     }
 
+    private static final byte[] REDACTED = "(redacted)".getBytes(StandardCharsets.US_ASCII);
+
+    /**
+     * The arguments as MONITOR and the slow log show them: AUTH's, and the user name and password of HELLO's AUTH
+     * option, replaced by "(redacted)" as Redis does. The array is copied only when something is redacted.
+     */
+    private static byte[][] redacted(CommandTable.Command command, byte[][] args) {
+        String name = command.fullName();
+        if (name.equals("auth")) {
+            byte[][] shown = args.clone();
+            java.util.Arrays.fill(shown, 1, shown.length, REDACTED);
+            return shown;
+        }
+        if (name.equals("hello")) {
+            for (int i = 2; i < args.length; i++) {
+                if (text(args[i]).equalsIgnoreCase("AUTH")) {
+                    byte[][] shown = args.clone();
+                    java.util.Arrays.fill(shown, i + 1, Math.min(i + 3, shown.length), REDACTED);
+                    return shown;
+                }
+            }
+        }
+        return args;
+    }
+
     /** An argument as Redis's sdscatrepr quotes it: printable ASCII as is, escapes for the rest. */
-    static void quote(StringBuilder b, byte[] arg) {
+    private static void quote(StringBuilder b, byte[] arg) {
         b.append('"');
         for (byte x : arg) {
             int c = x & 0xFF;
@@ -352,8 +368,8 @@ final class Commands {
     }
 
     /**
-     * Runs a command that reads one key and writes another (RENAME, COPY) as one step: like a one-command EXEC, it
-     * raises the guard and holds its keys' stripes exclusively.
+     * Runs a command that reads some keys and writes another (RENAME, COPY, BITOP) as one step: like a one-command
+     * EXEC, it raises the guard and holds its keys' stripes exclusively.
      */
     private boolean runExclusive(Session session, String name, KeySpec spec, byte[][] args, ByteBuf out) {
         int keys = spec.keyCount(args);
@@ -482,11 +498,8 @@ final class Commands {
                 Reply.integer(out, set ? 1 : 0);
             }
             case "SETEX", "PSETEX" -> {
-                long ttl = parseLong(a[2]);
-                if (ttl <= 0) {
-                    throw new CommandError("ERR invalid expire time in '" + name.toLowerCase(Locale.ROOT) + "' command");
-                }
-                store.put(a[1], a[3], deadline(name.equals("SETEX") ? multiply(ttl, 1000) : ttl));
+                store.put(a[1], a[3], expireTime(a[2], name.equals("SETEX") ? "EX" : "PX",
+                        name.toLowerCase(Locale.ROOT)));
                 Reply.write(out, Reply.OK);
             }
             case "GETSET" -> {
@@ -560,7 +573,7 @@ final class Commands {
                     s.changedPerKey = new boolean[a.length - 1];
                     deleted = store.deleteAll(java.util.Arrays.copyOfRange(a, 1, a.length), s.changedPerKey);
                 }
-                s.unchanged = deleted == 0 && a.length == 2;
+                s.unchanged = deleted == 0 && s.changedPerKey == null; // several keys: changedPerKey says which
                 Reply.integer(out, deleted);
             }
             case "EXISTS", "TOUCH" -> {
@@ -669,7 +682,8 @@ final class Commands {
             case "BITOP" -> bitOp(s, a, out);
             case "LCS" -> lcs(s, a, out);
             case "RESET" -> {
-                // As Redis 6.2: back to a fresh connection's state, except its name.
+                // As Redis: back to a fresh connection's state, name included; the library name and version stay.
+                s.name = null;
                 s.endTransaction();
                 unwatch(s);
                 stopMonitoring(s);
@@ -1237,7 +1251,9 @@ final class Commands {
             throw new CommandError("ERR GT and LT options at the same time are not compatible");
         }
         long n = parseLong(a[2]);
-        long at = absolute ? multiply(n, unitMillis) : deadline(multiply(n, unitMillis));
+        String command = text(a[0]).toLowerCase(Locale.ROOT);
+        long millis = multiply(n, unitMillis, command);
+        long at = absolute ? millis : deadline(millis, command);
         boolean onlyWithout = nx;
         boolean onlyWith = xx;
         boolean later = gt;
@@ -1905,7 +1921,9 @@ final class Commands {
             s.inExec = true;
             Reply.arrayHeader(out, commands.size());
             for (byte[][] command : commands) {
-                execute(s, command, out);
+                // dispatch, not execute: a CLIENT REPLY SKIP or OFF among the queued commands takes effect after
+                // EXEC, so the array keeps one reply per command.
+                dispatch(s, command, out);
                 if (s.lastChanged) {
                     markChangedStripes(command, s.changedPerKey, changed);
                 }
@@ -2067,7 +2085,7 @@ final class Commands {
         return b.toString();
     }
 
-    static String printable(String s) {
+    private static String printable(String s) {
         String t = s.length() > 128 ? s.substring(0, 128) : s;
         return t.replaceAll("[\\p{Cntrl}]", "?");
     }
@@ -2108,19 +2126,20 @@ final class Commands {
         }
     }
 
-    private static long multiply(long n, long factor) {
+    /** An expiry in milliseconds from one in {@code factor} units, refused as Redis does when it overflows. */
+    private static long multiply(long n, long factor, String command) {
         try {
             return Math.multiplyExact(n, factor);
         } catch (ArithmeticException e) {
-            throw new CommandError("ERR invalid expire time");
+            throw new CommandError("ERR invalid expire time in '" + command + "' command");
         }
     }
 
-    private static long deadline(long millisFromNow) {
+    private static long deadline(long millisFromNow, String command) {
         try {
             return Math.addExact(System.currentTimeMillis(), millisFromNow);
         } catch (ArithmeticException e) {
-            throw new CommandError("ERR invalid expire time");
+            throw new CommandError("ERR invalid expire time in '" + command + "' command");
         }
     }
 

@@ -10,7 +10,8 @@ package io.nibble.server;
  * @param count how many keys there are at most; {@link #TO_THE_END} when keys continue to the last argument
  * @param writes whether the command may change its keys
  * @param everyKey whether it touches the whole key space (FLUSHALL): it locks every stripe
- * @param exclusive whether it reads one key and writes another (RENAME, COPY): it holds its stripes exclusively
+ * @param exclusive whether it reads some keys and writes another (RENAME, COPY, BITOP): it holds its stripes
+ *                  exclusively
  * @param lockFree whether it names keys but locks none (WATCH only records their stripes' versions)
  * @param writtenKey the only key (0-based among the key arguments) a writing command changes, or -1 for all:
  *                   COPY reads its source, BITOP its sources; a WATCH on a key that is only read must hold

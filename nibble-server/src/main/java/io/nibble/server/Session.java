@@ -31,7 +31,10 @@ final class Session {
     boolean failed;
     /** The write command now running changed nothing (see {@code Commands.changedKeys}). */
     boolean unchanged;
-    /** The last command this connection ran changed the keys it writes (inside EXEC: which stripes to move on). */
+    /**
+     * The last command ran without failing and without reporting that it left its keys alone; for a write command
+     * that means it changed the keys it writes (EXEC uses it to decide which stripes move on).
+     */
     boolean lastChanged;
     /** Which of its keys the multi-key write now running changed; null when it does not say (all or none). */
     boolean[] changedPerKey;

@@ -132,6 +132,7 @@ class BitmapAndLcsTest {
     @Test
     void resetReturnsTheConnectionToItsFreshState() {
         try (Jedis j = client()) {
+            j.clientSetname("before");
             call(j, "MULTI");
             call(j, "SET", "k", "v");
             assertEquals("RESET", text(call(j, "RESET")), "runs at once, even inside MULTI");
@@ -139,6 +140,7 @@ class BitmapAndLcsTest {
             assertEquals("NOAUTH Authentication required.", e.getMessage(), "RESET signs the client out");
             j.auth("secret");
             assertNull(j.get("k"), "the transaction was discarded, not run");
+            assertNull(j.clientGetname(), "the name is cleared too");
             JedisDataException exec = assertThrows(JedisDataException.class, () -> call(j, "EXEC"));
             assertEquals("ERR EXEC without MULTI", exec.getMessage(), "no transaction is left open");
         }

@@ -56,6 +56,7 @@ class MonitorTest {
                 try {
                     for (int round = 0; round < 5; round++) {
                         try (Socket s = new Socket("127.0.0.1", SERVER.port())) {
+                            s.setSoTimeout(30_000); // a monitor that gets no more lines fails instead of hanging
                             s.getOutputStream().write("MONITOR\r\n".getBytes(StandardCharsets.US_ASCII));
                             BufferedReader in = new BufferedReader(
                                     new InputStreamReader(s.getInputStream(), StandardCharsets.ISO_8859_1));
