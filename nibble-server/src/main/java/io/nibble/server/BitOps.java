@@ -17,19 +17,11 @@ final class BitOps {
      * @return {first, last} bit positions, or null for an empty range
      */
     static long[] range(int length, long start, long end, boolean bits) {
-        long total = bits ? 8L * length : length;
-        if (start < 0) {
-            start += total;
+        long[] r = Ranges.clamp(bits ? 8L * length : length, start, end);
+        if (r == null || bits) {
+            return r;
         }
-        if (end < 0) {
-            end += total;
-        }
-        start = Math.max(start, 0);
-        end = Math.min(Math.max(end, 0), total - 1);
-        if (start > end) {
-            return null;
-        }
-        return bits ? new long[] {start, end} : new long[] {8 * start, 8 * end + 7};
+        return new long[] {8 * r[0], 8 * r[1] + 7};
     }
 
     static boolean get(byte[] v, long offset) {

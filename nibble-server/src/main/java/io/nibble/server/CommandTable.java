@@ -63,7 +63,7 @@ final class CommandTable {
     }
 
     /** ASCII letters upper-cased and nothing else, so that no other script's letter maps onto a command name. */
-    private static String upperAscii(byte[] name) {
+    static String upperAscii(byte[] name) {
         byte[] upper = name.clone();
         for (int i = 0; i < upper.length; i++) {
             if (upper[i] >= 'a' && upper[i] <= 'z') {

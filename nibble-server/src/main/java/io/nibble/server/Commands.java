@@ -423,7 +423,7 @@ final class Commands {
                 }
             }
         }
-        return new String(raw, StandardCharsets.US_ASCII).toUpperCase(Locale.ROOT);
+        return CommandTable.upperAscii(raw);
     }
 
     private static boolean isTransactionControl(String name) {
@@ -703,23 +703,8 @@ final class Commands {
      * negative end before the start still yields the first byte, unless both offsets are negative and crossed.
      */
     static byte[] range(byte[] v, long start, long end) {
-        long n = v.length;
-        if (start < 0 && end < 0 && start > end) {
-            return new byte[0];
-        }
-        if (start < 0) {
-            start = n + start;
-        }
-        if (end < 0) {
-            end = n + end;
-        }
-        start = Math.max(start, 0);
-        end = Math.max(end, 0);
-        end = Math.min(end, n - 1);
-        if (start > end || n == 0) {
-            return new byte[0];
-        }
-        return java.util.Arrays.copyOfRange(v, (int) start, (int) end + 1);
+        long[] r = start < 0 && end < 0 && start > end ? null : Ranges.clamp(v.length, start, end);
+        return r == null ? new byte[0] : java.util.Arrays.copyOfRange(v, (int) r[0], (int) r[1] + 1);
     }
 
     private void setRange(Session s, byte[][] a, ByteBuf out) {

@@ -112,26 +112,8 @@ final class LongDouble {
             return null;
         }
         String mantissa = s.substring(0, i);
-        long exponent = 0;
-        if (i < s.length() && (s.charAt(i) | 0x20) == 'e') {
-            int j = i + 1;
-            boolean negative = false;
-            if (j < s.length() && (s.charAt(j) == '+' || s.charAt(j) == '-')) {
-                negative = s.charAt(j) == '-';
-                j++;
-            }
-            int start = j;
-            while (j < s.length() && isAsciiDigit(s.charAt(j))) {
-                exponent = Math.min(exponent * 10 + (s.charAt(j) - '0'), 1_000_000_000L);
-                j++;
-            }
-            if (j == start) {
-                return null; // "1e" stops strtold before the 'e': trailing characters
-            }
-            exponent = negative ? -exponent : exponent;
-            i = j;
-        }
-        if (i != s.length()) {
+        long exponent = exponentToEnd(s, i, 'e');
+        if (exponent == NO_EXPONENT) {
             return null;
         }
         BigDecimal m = new BigDecimal(mantissa.endsWith(".") ? mantissa + "0" : mantissa.startsWith(".")
@@ -165,26 +147,8 @@ final class LongDouble {
         if (digits == 0) {
             return null; // "0x" alone: strtold reads the 0 and stops at the 'x'
         }
-        long exponent = 0;
-        if (i < s.length() && (s.charAt(i) | 0x20) == 'p') {
-            int j = i + 1;
-            boolean negative = false;
-            if (j < s.length() && (s.charAt(j) == '+' || s.charAt(j) == '-')) {
-                negative = s.charAt(j) == '-';
-                j++;
-            }
-            int start = j;
-            while (j < s.length() && isAsciiDigit(s.charAt(j))) {
-                exponent = Math.min(exponent * 10 + (s.charAt(j) - '0'), 1_000_000_000L);
-                j++;
-            }
-            if (j == start) {
-                return null;
-            }
-            exponent = negative ? -exponent : exponent;
-            i = j;
-        }
-        if (i != s.length()) {
+        long exponent = exponentToEnd(s, i, 'p');
+        if (exponent == NO_EXPONENT) {
             return null;
         }
         long binaryExponent = exponent - 4L * fractionDigits;
@@ -196,6 +160,38 @@ final class LongDouble {
             return binaryExponent > 0 ? BigDecimal.TEN.pow(6000) : BigDecimal.ONE.movePointLeft(6000);
         }
         return times2(new BigDecimal(mantissa), (int) binaryExponent);
+    }
+
+    /** What {@link #exponentToEnd} answers when the rest of the string is not an exponent. */
+    private static final long NO_EXPONENT = Long.MIN_VALUE;
+
+    /**
+     * The exponent that must make up the rest of {@code s} from {@code i}: nothing (0), or the marker ('e' or 'p', any
+     * case), an optional sign and at least one digit; its magnitude is capped far beyond the format's range.
+     */
+    private static long exponentToEnd(String s, int i, char marker) {
+        if (i == s.length()) {
+            return 0;
+        }
+        if ((s.charAt(i) | 0x20) != marker) {
+            return NO_EXPONENT; // strtold stops here: trailing characters
+        }
+        int j = i + 1;
+        boolean negative = false;
+        if (j < s.length() && (s.charAt(j) == '+' || s.charAt(j) == '-')) {
+            negative = s.charAt(j) == '-';
+            j++;
+        }
+        int start = j;
+        long exponent = 0;
+        while (j < s.length() && isAsciiDigit(s.charAt(j))) {
+            exponent = Math.min(exponent * 10 + (s.charAt(j) - '0'), 1_000_000_000L);
+            j++;
+        }
+        if (j == start || j != s.length()) {
+            return NO_EXPONENT; // "1e" stops strtold before the 'e'; anything after the digits trails
+        }
+        return negative ? -exponent : exponent;
     }
 
     private static boolean isAsciiDigit(char c) {
