@@ -19,7 +19,7 @@ final class CommandHandler extends ChannelInboundHandlerAdapter {
     private static final AtomicLong IDS = new AtomicLong();
 
     private final Commands commands;
-    private final Commands.ServerStats stats;
+    private final ServerStats stats;
     private final RespLimits limits;
     private final ElasticLoops loops;
     private final Session session;
@@ -28,7 +28,7 @@ final class CommandHandler extends ChannelInboundHandlerAdapter {
     /** Capacity for the next read's reply buffer: the size of the last batch, so pipelined replies rarely grow it. */
     private int replyBytesHint = 512;
 
-    CommandHandler(Commands commands, Commands.ServerStats stats, RespLimits limits, ElasticLoops loops,
+    CommandHandler(Commands commands, ServerStats stats, RespLimits limits, ElasticLoops loops,
                    boolean needsAuth) {
         this.commands = commands;
         this.stats = stats;

@@ -25,7 +25,7 @@ final class CommandTable {
      * @param keys where the keys are and how the key locks treat them; null when the command names no key
      */
     record Command(int id, String name, String fullName, int arity, List<String> flags, List<String> categories,
-                   KeySpec keys, String group, String since, String summary, Map<String, Command> subcommands) {
+                   KeySpec keys, Group group, String since, String summary, Map<String, Command> subcommands) {
 
         boolean accepts(int arguments) {
             return arity >= 0 ? arguments == arity : arguments >= -arity;
@@ -49,7 +49,35 @@ final class CommandTable {
         }
     }
 
+    /** Redis's command groups, each run by its own handlers ({@link StringCommands}, {@link KeyCommands}...). */
+    enum Group {
+        CONNECTION, SERVER, STRING, GENERIC, BITMAP, TRANSACTIONS;
+
+        /** The name COMMAND DOCS reports. */
+        String redisName() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
     private CommandTable() {
+    }
+
+    /** A request's command name upper-cased; GET and SET, the most common, come from constants with no allocation. */
+    static String requestName(byte[] raw) {
+        if (raw.length == 3) {
+            int c0 = raw[0] & 0xDF;
+            int c1 = raw[1] & 0xDF;
+            int c2 = raw[2] & 0xDF;
+            if (c1 == 'E' && c2 == 'T') {
+                if (c0 == 'G') {
+                    return "GET";
+                }
+                if (c0 == 'S') {
+                    return "SET";
+                }
+            }
+        }
+        return upperAscii(raw);
     }
 
     /** The command of an upper-case name, or null when the server does not know it. */
@@ -326,8 +354,8 @@ final class CommandTable {
 
     private static Command def(String name, int arity, String flags, String categories, KeySpec keys, String group,
                                String since, String summary) {
-        Command c = create(name, name.toLowerCase(Locale.ROOT), arity, flags, categories, keys, group, since,
-                summary, new LinkedHashMap<>());
+        Command c = create(name, name.toLowerCase(Locale.ROOT), arity, flags, categories, keys,
+                Group.valueOf(group.toUpperCase(Locale.ROOT)), since, summary, new LinkedHashMap<>());
         COMMANDS.put(name, c);
         return c;
     }
@@ -346,7 +374,7 @@ final class CommandTable {
 
     /** ACL categories follow from the flags as in Redis: @write or @read, @admin and @dangerous, @fast or @slow. */
     private static Command create(String name, String fullName, int arity, String flags, String categories,
-                                  KeySpec keys, String group, String since, String summary,
+                                  KeySpec keys, Group group, String since, String summary,
                                   Map<String, Command> subcommands) {
         List<String> flagList = flags.isEmpty() ? List.of() : List.of(flags.split(" "));
         List<String> cats = new ArrayList<>();

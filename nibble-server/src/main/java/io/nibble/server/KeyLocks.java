@@ -158,6 +158,19 @@ final class KeyLocks {
         WORDS.getAndAdd(words, stripe, wrote ? VERSION_ONE - EXCLUSIVE : -EXCLUSIVE);
     }
 
+    /** Locks every stripe exclusively, in stripe order: FLUSHALL, or an EXEC that runs one. */
+    void lockAll() {
+        for (int i = 0; i < STRIPES; i++) {
+            lockExclusive(i);
+        }
+    }
+
+    void unlockAll(boolean wrote) {
+        for (int i = 0; i < STRIPES; i++) {
+            unlockExclusive(i, wrote);
+        }
+    }
+
     /** A stripe to lock, marked with whether its holder writes: {@code stripe << 1 | write}. */
     static int mark(int stripe, boolean writes) {
         return stripe << 1 | (writes ? 1 : 0);

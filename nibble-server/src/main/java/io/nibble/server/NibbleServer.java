@@ -54,7 +54,7 @@ public final class NibbleServer implements AutoCloseable {
         this.loops = new ElasticLoops(config.elasticLoops);
         this.group = new MultiThreadIoEventLoopGroup(config.threads,
                 new ThreadPerTaskExecutor(new DefaultThreadFactory("nibble-io")), loops, io);
-        Commands.ServerStats stats = new Commands.ServerStats();
+        ServerStats stats = new ServerStats();
         stats.activeLoops = loops::active;
         Commands commands = new Commands(store, config, stats, () -> Thread.ofPlatform().start(this::close));
         RespLimits limits = config.limits();

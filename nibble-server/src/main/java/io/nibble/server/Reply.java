@@ -166,4 +166,12 @@ final class Reply {
             out.writeCharSequence(Long.toString(n), StandardCharsets.US_ASCII);
         }
     }
+
+    /** A HELP reply: one status line per line of text. */
+    static void help(ByteBuf out, String... lines) {
+        arrayHeader(out, lines.length);
+        for (String line : lines) {
+            simple(out, line);
+        }
+    }
 }

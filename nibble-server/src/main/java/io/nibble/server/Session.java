@@ -38,7 +38,7 @@ final class Session {
     boolean lastChanged;
     /** Which of its keys the multi-key write now running changed; null when it does not say (all or none). */
     boolean[] changedPerKey;
-    /** CLIENT KILL chose this connection while it ran the command: close once the reply is sent. */
+    /** Close once the reply of the command now running is sent: QUIT, SHUTDOWN, or a CLIENT KILL of itself. */
     boolean closeAfterReply;
     int protocol = 2;
     boolean authenticated;

@@ -1,0 +1,413 @@
+package io.nibble.server;
+
+import io.netty.buffer.ByteBuf;
+import io.nibble.Nibble;
+import io.nibble.NibbleStats;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.Predicate;
+
+import static io.nibble.server.Arguments.parseLong;
+import static io.nibble.server.Arguments.text;
+
+/**
+ * The server commands: COMMAND, CONFIG, INFO, SLOWLOG, MEMORY, MONITOR, DBSIZE, FLUSHALL, FLUSHDB, TIME, ROLE and
+ * SHUTDOWN.
+ */
+final class ServerCommands {
+    private final Nibble store;
+    private final ServerConfig config;
+    private final ServerStats stats;
+    private final SlowLog slowLog;
+    private final Clients clients;
+    private final Runnable shutdown;
+
+    ServerCommands(Nibble store, ServerConfig config, ServerStats stats, SlowLog slowLog, Clients clients,
+                   Runnable shutdown) {
+        this.store = store;
+        this.config = config;
+        this.stats = stats;
+        this.slowLog = slowLog;
+        this.clients = clients;
+        this.shutdown = shutdown;
+    }
+
+    void run(Session s, String name, byte[][] a, ByteBuf out) {
+        switch (name) {
+            case "COMMAND" -> command(s, a, out);
+            case "CONFIG" -> config(s, a, out);
+            case "INFO" -> {
+                List<String> sections = new ArrayList<>();
+                for (int i = 1; i < a.length; i++) {
+                    sections.add(text(a[i]).toLowerCase(Locale.ROOT));
+                }
+                Reply.bulk(out, info(sections.isEmpty() ? List.of("default") : sections));
+            }
+            case "SLOWLOG" -> slowlog(a, out);
+            case "MEMORY" -> memory(s, a, out);
+            case "MONITOR" -> {
+                clients.startMonitoring(s);
+                Reply.write(out, Reply.OK);
+            }
+            case "DBSIZE" -> Reply.integer(out, store.size());
+            case "FLUSHALL", "FLUSHDB" -> {
+                store.clear();
+                Reply.write(out, Reply.OK);
+            }
+            case "TIME" -> {
+                long micros = System.currentTimeMillis() * 1000 + (System.nanoTime() / 1000) % 1000;
+                Reply.arrayHeader(out, 2);
+                Reply.bulk(out, Long.toString(micros / 1_000_000));
+                Reply.bulk(out, Long.toString(micros % 1_000_000));
+            }
+            case "ROLE" -> {
+                Reply.arrayHeader(out, 3);
+                Reply.bulk(out, "master");
+                Reply.integer(out, 0);
+                Reply.write(out, Reply.EMPTY_ARRAY);
+            }
+            case "SHUTDOWN" -> {
+                // As Redis: no reply on success, the connection just closes as the server stops.
+                shutdown.run();
+                s.closeAfterReply = true;
+            }
+            default -> throw new IllegalStateException(name + " is in the command table but has no case here");
+        }
+    }
+
+    /** COMMAND and its subcommands, answered from {@link CommandTable}. */
+    private void command(Session s, byte[][] a, ByteBuf out) {
+        String sub = a.length > 1 ? text(a[1]).toUpperCase(Locale.ROOT) : "";
+        switch (sub) {
+            case "" -> {
+                Reply.arrayHeader(out, CommandTable.commands().size());
+                CommandTable.commands().forEach(c -> commandInfo(c, out));
+            }
+            case "COUNT" -> Reply.integer(out, CommandTable.commands().size());
+            case "INFO" -> {
+                if (a.length == 2) {
+                    command(s, new byte[][] {a[0]}, out);
+                    return;
+                }
+                Reply.arrayHeader(out, a.length - 2);
+                for (int i = 2; i < a.length; i++) {
+                    CommandTable.Command c = CommandTable.lookupFullName(text(a[i]));
+                    if (c == null) {
+                        Reply.nil(out, s.protocol);
+                    } else {
+                        commandInfo(c, out);
+                    }
+                }
+            }
+            case "DOCS" -> {
+                List<CommandTable.Command> wanted = new ArrayList<>();
+                if (a.length == 2) {
+                    wanted.addAll(CommandTable.commands());
+                }
+                for (int i = 2; i < a.length; i++) {
+                    CommandTable.Command c = CommandTable.lookupFullName(text(a[i]));
+                    if (c != null) { // as Redis: unknown names are left out
+                        wanted.add(c);
+                    }
+                }
+                Reply.mapHeader(out, wanted.size(), s.protocol);
+                for (CommandTable.Command c : wanted) {
+                    Reply.bulk(out, c.fullName());
+                    commandDocs(c, s.protocol, out);
+                }
+            }
+            case "LIST" -> {
+                List<String> names = CommandTable.allNames();
+                if (a.length > 2) {
+                    if (a.length != 5 || !text(a[2]).equalsIgnoreCase("FILTERBY")) {
+                        throw new CommandError("ERR syntax error");
+                    }
+                    String filter = text(a[3]).toUpperCase(Locale.ROOT);
+                    String value = text(a[4]);
+                    names = switch (filter) {
+                        case "MODULE" -> List.of();
+                        case "ACLCAT" -> names.stream().filter(n -> CommandTable.lookupFullName(n).categories()
+                                .contains("@" + value.toLowerCase(Locale.ROOT))).toList();
+                        case "PATTERN" -> names.stream().filter(n -> Glob.matches(a[4],
+                                n.getBytes(StandardCharsets.US_ASCII))).toList();
+                        default -> throw new CommandError("ERR syntax error");
+                    };
+                }
+                Reply.arrayHeader(out, names.size());
+                names.forEach(n -> Reply.bulk(out, n));
+            }
+            case "GETKEYS" -> {
+                byte[][] target = Arrays.copyOfRange(a, 2, a.length);
+                CommandTable.Command c = CommandTable.lookup(target[0]);
+                if (c == null) {
+                    throw new CommandError("ERR Invalid command specified");
+                }
+                c = CommandTable.resolve(c, target);
+                if (c == null || !c.accepts(target.length)) {
+                    throw new CommandError("ERR Invalid number of arguments specified for command");
+                }
+                KeySpec keys = c.keys();
+                int n = keys == null ? 0 : keys.keyCount(target);
+                if (n == 0) {
+                    throw new CommandError("ERR The command has no key arguments");
+                }
+                Reply.arrayHeader(out, n);
+                for (int i = 0; i < n; i++) {
+                    Reply.bulk(out, keys.key(target, i));
+                }
+            }
+            case "HELP" -> Reply.help(out, "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                    "(no subcommand)", "    Return details about all commands.",
+                    "COUNT", "    Return the total number of commands in this server.",
+                    "LIST [FILTERBY (MODULE <module-name>|ACLCAT <category>|PATTERN <pattern>)]",
+                    "    Return a list of all commands in this server.",
+                    "INFO [<command-name> ...]", "    Return details about the given commands, or all of them.",
+                    "DOCS [<command-name> ...]", "    Return the documentation of the given commands, or all of them.",
+                    "GETKEYS <full-command>", "    Return the keys from a full command.",
+                    "HELP", "    Print this help.");
+            default -> throw new IllegalStateException("COMMAND " + sub + " is in the command table but not here");
+        }
+    }
+
+    /** One command's COMMAND INFO entry, in Redis 7's ten fields; tips and key specifications are left empty. */
+    private static void commandInfo(CommandTable.Command c, ByteBuf out) {
+        Reply.arrayHeader(out, 10);
+        Reply.bulk(out, c.fullName());
+        Reply.integer(out, c.arity());
+        Reply.arrayHeader(out, c.flags().size());
+        c.flags().forEach(f -> Reply.simple(out, f));
+        int[] keys = c.isContainer() ? new int[3] : c.keyPositions();
+        Reply.integer(out, keys[0]);
+        Reply.integer(out, keys[1]);
+        Reply.integer(out, keys[2]);
+        Reply.arrayHeader(out, c.categories().size());
+        c.categories().forEach(category -> Reply.simple(out, category));
+        Reply.write(out, Reply.EMPTY_ARRAY);
+        Reply.write(out, Reply.EMPTY_ARRAY);
+        Reply.arrayHeader(out, c.subcommands().size());
+        c.subcommands().values().forEach(sub -> commandInfo(sub, out));
+    }
+
+    /** One command's COMMAND DOCS entry: summary, since, group and its subcommands' docs. */
+    private static void commandDocs(CommandTable.Command c, int protocol, ByteBuf out) {
+        Reply.mapHeader(out, c.isContainer() ? 4 : 3, protocol);
+        Reply.bulk(out, "summary");
+        Reply.bulk(out, c.summary());
+        Reply.bulk(out, "since");
+        Reply.bulk(out, c.since());
+        Reply.bulk(out, "group");
+        Reply.bulk(out, c.group().redisName());
+        if (c.isContainer()) {
+            Reply.bulk(out, "subcommands");
+            Reply.mapHeader(out, c.subcommands().size(), protocol);
+            for (CommandTable.Command sub : c.subcommands().values()) {
+                Reply.bulk(out, sub.fullName());
+                commandDocs(sub, protocol, out);
+            }
+        }
+    }
+
+    /** SLOWLOG GET [count], LEN, RESET and HELP. */
+    private void slowlog(byte[][] a, ByteBuf out) {
+        switch (text(a[1]).toUpperCase(Locale.ROOT)) {
+            case "GET" -> {
+                if (a.length > 3) {
+                    throw new CommandError("ERR syntax error");
+                }
+                long count = a.length == 3 ? parseLong(a[2]) : 10;
+                if (count < -1) {
+                    throw new CommandError("ERR count should be greater than or equal to -1");
+                }
+                slowLog.write(out, count);
+            }
+            case "LEN" -> Reply.integer(out, slowLog.length());
+            case "RESET" -> {
+                slowLog.reset();
+                Reply.write(out, Reply.OK);
+            }
+            case "HELP" -> Reply.help(out, "SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                    "GET [<count>]", "    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
+                    "    Entries are made of:", "    id, timestamp, time in microseconds, arguments array,"
+                            + " client IP and port,", "    client name",
+                    "LEN", "    Return the length of the slowlog.",
+                    "RESET", "    Reset the slowlog.",
+                    "HELP", "    Print this help.");
+            default -> throw new IllegalStateException("SLOWLOG subcommand in the table but not here");
+        }
+    }
+
+    private void config(Session s, byte[][] a, ByteBuf out) {
+        String sub = text(a[1]).toUpperCase(Locale.ROOT);
+        switch (sub) {
+            case "GET" -> {
+                List<String[]> pairs = new ArrayList<>();
+                for (String[] entry : config.parameters()) {
+                    for (int i = 2; i < a.length; i++) {
+                        if (Glob.matches(a[i], entry[0].getBytes(StandardCharsets.US_ASCII))) {
+                            pairs.add(entry);
+                            break;
+                        }
+                    }
+                }
+                Reply.mapHeader(out, pairs.size(), s.protocol);
+                for (String[] p : pairs) {
+                    Reply.bulk(out, p[0]);
+                    Reply.bulk(out, p[1]);
+                }
+            }
+            case "SET" -> {
+                if (a.length < 4 || a.length % 2 != 0) {
+                    throw new CommandError("ERR wrong number of arguments for 'config|set' command");
+                }
+                // Settings are fixed at start-up: setting one to the value it has is all that can succeed.
+                for (int i = 2; i < a.length; i += 2) {
+                    String parameter = text(a[i]).toLowerCase(Locale.ROOT);
+                    String[] current = config.parameters().stream()
+                            .filter(entry -> entry[0].equals(parameter)).findFirst().orElse(null);
+                    if (current == null) {
+                        throw new CommandError("ERR Unknown option or number of arguments for CONFIG SET - '"
+                                + parameter + "'");
+                    }
+                    if (!current[1].equals(text(a[i + 1]))) {
+                        throw new CommandError("ERR CONFIG SET failed (possibly related to argument '" + parameter
+                                + "') - this server takes its settings at start-up only");
+                    }
+                }
+                Reply.write(out, Reply.OK);
+            }
+            case "RESETSTAT" -> {
+                stats.reset();
+                Reply.write(out, Reply.OK);
+            }
+            case "REWRITE" -> throw new CommandError(config.configFile == null
+                    ? "ERR The server is running without a config file"
+                    : "ERR CONFIG REWRITE is not supported; edit " + config.configFile);
+            case "HELP" -> Reply.help(out, "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                    "GET <pattern>", "    Return parameters matching the glob-like <pattern> and their values.",
+                    "SET <directive> <value>", "    Accepted only with the value the parameter has: settings are"
+                            + " fixed at start-up.",
+                    "RESETSTAT", "    Reset statistics reported by the INFO command.",
+                    "REWRITE", "    Refused: settings are fixed at start-up.",
+                    "HELP", "    Print this help.");
+            default -> throw new IllegalStateException("CONFIG " + sub + " is in the command table but not here");
+        }
+    }
+
+    private void memory(Session s, byte[][] a, ByteBuf out) {
+        String sub = text(a[1]).toUpperCase(Locale.ROOT);
+        switch (sub) {
+            case "USAGE" -> {
+                if (a.length != 3 && !(a.length == 5 && text(a[3]).equalsIgnoreCase("SAMPLES"))) {
+                    throw new CommandError("ERR syntax error");
+                }
+                long bytes = store.memoryUsage(a[2]);
+                if (bytes < 0) {
+                    Reply.bulkOrNil(out, null, s.protocol);
+                } else {
+                    Reply.integer(out, bytes);
+                }
+            }
+            case "HELP" -> Reply.help(out, "MEMORY USAGE <key> [SAMPLES <count>]",
+                    "    Return the bytes the key's record and its index entry take in the store.");
+            default -> throw new IllegalStateException("MEMORY " + sub + " is in the command table but not here");
+        }
+    }
+
+    /**
+     * INFO: the named sections, as Redis names them. "default" (or none) gives every section but commandstats,
+     * "all" and "everything" add it.
+     */
+    String info(List<String> sections) {
+        boolean everything = sections.contains("all") || sections.contains("everything");
+        boolean all = everything || sections.contains("default");
+        Predicate<String> wanted = name -> all || sections.contains(name);
+        NibbleStats st = store.stats();
+        StringBuilder b = new StringBuilder();
+        if (wanted.test("server")) {
+            b.append("# Server\r\nredis_version:").append(ServerConfig.REDIS_VERSION)
+                    .append("\r\nnibble_version:").append(ServerConfig.NIBBLE_VERSION)
+                    .append("\r\nredis_mode:standalone\r\nos:").append(System.getProperty("os.name"))
+                    .append("\r\narch_bits:64\r\nprocess_id:").append(ProcessHandle.current().pid())
+                    .append("\r\ntcp_port:").append(config.port)
+                    .append("\r\nuptime_in_seconds:").append(stats.uptimeSeconds())
+                    .append("\r\nio_threads:").append(config.threads)
+                    .append("\r\nio_threads_active:").append(stats.activeLoops.getAsInt())
+                    .append("\r\njava_version:").append(Runtime.version()).append("\r\n\r\n");
+        }
+        if (wanted.test("clients")) {
+            b.append("# Clients\r\nconnected_clients:").append(stats.connectedClients.get())
+                    .append("\r\nblocked_clients:0") // no command blocks
+                    .append("\r\nmaxclients:").append(config.limits().maxClients()).append("\r\n\r\n");
+        }
+        if (wanted.test("memory")) {
+            double ratio = st.liveBytes() == 0 ? 0 : (double) st.residentBytes() / st.liveBytes();
+            b.append("# Memory\r\nused_memory:").append(st.usedBytes())
+                    .append("\r\nused_memory_rss:").append(st.residentBytes())
+                    .append("\r\nmaxmemory:").append(st.capacityBytes())
+                    .append("\r\nnibble_live_bytes:").append(st.liveBytes())
+                    .append("\r\nnibble_used_bytes:").append(st.usedBytes())
+                    .append("\r\nnibble_resident_bytes:").append(st.residentBytes())
+                    .append("\r\nnibble_index_bytes:").append(st.indexBytes())
+                    .append("\r\nnibble_resident_over_live:").append(String.format(Locale.ROOT, "%.3f", ratio))
+                    .append("\r\nnibble_compacted_segments:").append(st.compactedSegments())
+                    .append("\r\nmem_fragmentation_ratio:").append(String.format(Locale.ROOT, "%.2f", ratio))
+                    .append("\r\n\r\n");
+        }
+        if (wanted.test("stats")) {
+            b.append("# Stats\r\ntotal_connections_received:").append(stats.connectionsReceived.get())
+                    .append("\r\ntotal_commands_processed:").append(stats.commandStats.totalCalls())
+                    .append("\r\nrejected_connections:").append(stats.rejectedConnections.get())
+                    .append("\r\nprotocol_errors:").append(stats.protocolErrors.get())
+                    .append("\r\ntotal_error_replies:").append(stats.commandStats.totalErrorReplies())
+                    .append("\r\nnibble_full_rejections:").append(st.fullRejections()).append("\r\n\r\n");
+        }
+        if (wanted.test("persistence")) {
+            // Nothing is ever saved or loaded: the fields clients poll before trusting a server say so.
+            b.append("# Persistence\r\nloading:0\r\nasync_loading:0\r\nrdb_bgsave_in_progress:0"
+                    + "\r\naof_enabled:0\r\naof_rewrite_in_progress:0\r\n\r\n");
+        }
+        if (wanted.test("replication")) {
+            b.append("# Replication\r\nrole:master\r\nconnected_slaves:0\r\nmaster_repl_offset:0\r\n\r\n");
+        }
+        if (wanted.test("cpu")) {
+            appendCpu(b);
+        }
+        if (everything || sections.contains("commandstats")) {
+            b.append("# Commandstats\r\n");
+            stats.commandStats.appendCommandStats(b);
+            b.append("\r\n");
+        }
+        if (wanted.test("errorstats")) {
+            b.append("# Errorstats\r\n");
+            stats.commandStats.appendErrorStats(b);
+            b.append("\r\n");
+        }
+        if (wanted.test("keyspace")) {
+            b.append("# Keyspace\r\n");
+            if (st.keys() > 0) {
+                b.append("db0:keys=").append(st.keys()).append(",expires=").append(st.expiringKeys()).append("\r\n");
+            }
+        }
+        return b.toString();
+    }
+
+    /** INFO cpu: the process's system and user CPU seconds, from /proc where the platform has it. */
+    private static void appendCpu(StringBuilder b) {
+        b.append("# CPU\r\n");
+        try {
+            String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/self/stat"));
+            // Fields after the command name, which is in parentheses and may contain spaces: utime is the 12th.
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            double ticksPerSecond = 100.0; // USER_HZ, fixed at 100 by the Linux ABI
+            b.append(String.format(Locale.ROOT, "used_cpu_sys:%.6f\r\nused_cpu_user:%.6f\r\n",
+                    Long.parseLong(fields[12]) / ticksPerSecond, Long.parseLong(fields[11]) / ticksPerSecond));
+        } catch (java.io.IOException | RuntimeException e) {
+            // Not Linux: the section stays empty rather than guessed.
+        }
+        b.append("\r\n");
+    }
+}

@@ -1,0 +1,29 @@
+package io.nibble.server;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntSupplier;
+
+/** Counters INFO reports. */
+final class ServerStats {
+    final long startMillis = System.currentTimeMillis();
+    final CommandStats commandStats = new CommandStats();
+    final AtomicLong connectionsReceived = new AtomicLong();
+    final AtomicLong rejectedConnections = new AtomicLong();
+    final AtomicLong protocolErrors = new AtomicLong();
+    final AtomicInteger connectedClients = new AtomicInteger();
+    /** Event loops currently taking connections. */
+    volatile IntSupplier activeLoops = () -> 1;
+
+    /** CONFIG RESETSTAT: the counters restart from zero; gauges (clients, loops) stay as they are. */
+    void reset() {
+        commandStats.reset();
+        connectionsReceived.set(0);
+        rejectedConnections.set(0);
+        protocolErrors.set(0);
+    }
+
+    long uptimeSeconds() {
+        return (System.currentTimeMillis() - startMillis) / 1000;
+    }
+}
