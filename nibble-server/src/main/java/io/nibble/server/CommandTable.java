@@ -227,6 +227,21 @@ final class CommandTable {
         sub(memory, "USAGE", -3, "readonly", "@read", KeySpec.SECOND, "4.0.0",
                 "Estimates the memory usage of a key.");
         sub(memory, "HELP", 2, "loading stale", "", "4.0.0", "Returns helpful text about the subcommands.");
+        Command latency = def("LATENCY", -2, "", "", null, "server", "2.8.13",
+                "A container for latency diagnostics commands.");
+        sub(latency, "HISTOGRAM", -2, "admin noscript loading stale", "", "7.0.0",
+                "Returns the cumulative distribution of latencies of a subset or all commands.");
+        sub(latency, "LATEST", 2, "admin noscript loading stale", "", "2.8.13",
+                "Returns the latest latency samples for all events (none: the latency monitor is off).");
+        sub(latency, "HISTORY", 3, "admin noscript loading stale", "", "2.8.13",
+                "Returns timestamp-latency samples for an event (none: the latency monitor is off).");
+        sub(latency, "RESET", -2, "admin noscript loading stale", "", "2.8.13",
+                "Resets the latency data for one or more events.");
+        sub(latency, "GRAPH", 3, "admin noscript loading stale", "", "2.8.13",
+                "Returns a latency graph for an event.");
+        sub(latency, "DOCTOR", 2, "admin noscript loading stale", "", "2.8.13",
+                "Returns a human-readable latency analysis report.");
+        sub(latency, "HELP", 2, "loading stale", "", "2.8.13", "Returns helpful text about the different subcommands.");
 
         // Strings
         def("GET", 2, FAST_READ, "@string", KeySpec.READ, "string", "1.0.0", "Returns the string value of a key.");

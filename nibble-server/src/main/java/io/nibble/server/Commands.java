@@ -18,6 +18,7 @@ final class Commands {
     private final RespLimits limits;
     private final KeyLocks locks = new KeyLocks();
     private final SlowLog slowLog;
+    private final boolean latencyTracking;
     private final Clients clients = new Clients();
     private final Transactions transactions;
     private final StringCommands strings;
@@ -30,6 +31,7 @@ final class Commands {
         this.stats = stats;
         this.limits = config.limits();
         this.slowLog = new SlowLog(config.slowlogLogSlowerThan, config.slowlogMaxLen);
+        this.latencyTracking = config.latencyTracking;
         this.transactions = new Transactions(store, locks, limits, this::dispatch);
         this.strings = new StringCommands(store, limits);
         this.keys = new KeyCommands(store);
@@ -98,6 +100,9 @@ final class Commands {
         boolean open = runLocked(session, resolved, name, session.inExec ? null : resolved.keys(), args, out);
         long elapsed = System.nanoTime() - start;
         stats.commandStats.called(resolved, elapsed, session.failed);
+        if (latencyTracking) {
+            stats.latencyStats.record(resolved, elapsed);
+        }
         session.lastChanged = changedKeys(session);
         session.failed = false;
         Session[] watching = clients.monitors();

@@ -166,7 +166,7 @@ final class ConnectionCommands {
                 }
                 Reply.write(out, Reply.OK);
             }
-            case "INFO" -> Reply.bulk(out, Clients.describe(s) + "\n");
+            case "INFO" -> Reply.verbatim(out, Clients.describe(s) + "\n", s.protocol);
             case "LIST" -> {
                 Set<Long> ids = null;
                 if (a.length > 2) {
@@ -192,7 +192,7 @@ final class ConnectionCommands {
                         b.append(Clients.describe(c)).append('\n');
                     }
                 }
-                Reply.bulk(out, b.toString());
+                Reply.verbatim(out, b.toString(), s.protocol);
             }
             case "KILL" -> clientKill(s, a, out);
             case "REPLY" -> {

@@ -167,6 +167,24 @@ final class Reply {
         }
     }
 
+    /**
+     * Text for people (INFO, CLIENT LIST...): a verbatim string marked {@code txt} in RESP3, as Redis sends it, and a
+     * bulk string in RESP2.
+     */
+    static void verbatim(ByteBuf out, String text, int protocol) {
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        if (protocol < 3) {
+            bulk(out, bytes);
+            return;
+        }
+        out.writeByte('=');
+        number(out, bytes.length + 4L);
+        out.writeBytes(CRLF);
+        out.writeCharSequence("txt:", StandardCharsets.US_ASCII);
+        out.writeBytes(bytes);
+        out.writeBytes(CRLF);
+    }
+
     /** A HELP reply: one status line per line of text. */
     static void help(ByteBuf out, String... lines) {
         arrayHeader(out, lines.length);

@@ -45,10 +45,11 @@ final class ServerCommands {
                 for (int i = 1; i < a.length; i++) {
                     sections.add(text(a[i]).toLowerCase(Locale.ROOT));
                 }
-                Reply.bulk(out, info(sections.isEmpty() ? List.of("default") : sections));
+                Reply.verbatim(out, info(sections.isEmpty() ? List.of("default") : sections), s.protocol);
             }
             case "SLOWLOG" -> slowlog(a, out);
             case "MEMORY" -> memory(s, a, out);
+            case "LATENCY" -> latency(s, a, out);
             case "MONITOR" -> {
                 clients.startMonitoring(s);
                 Reply.write(out, Reply.OK);
@@ -297,6 +298,52 @@ final class ServerCommands {
         }
     }
 
+    /** Redis's LATENCY DOCTOR answer while its latency monitor is off, the only state this server has. */
+    private static final String LATENCY_DOCTOR = "I'm sorry, Dave, I can't do that. Latency monitoring is disabled in "
+            + "this Redis instance. You may use \"CONFIG SET latency-monitor-threshold <milliseconds>.\" in order to "
+            + "enable it. If we weren't in a deep space mission I'd suggest to take a look at "
+            + "https://redis.io/topics/latency-monitor.\n";
+
+    /**
+     * LATENCY: HISTOGRAM reports the per-command distributions; the latency monitor's subcommands answer as Redis
+     * does with its monitor off (latency-monitor-threshold 0), which is the only state this server has.
+     */
+    private void latency(Session s, byte[][] a, ByteBuf out) {
+        String sub = text(a[1]).toUpperCase(Locale.ROOT);
+        switch (sub) {
+            case "HISTOGRAM" -> {
+                List<CommandTable.Command> wanted = null; // every command called
+                if (a.length > 2) {
+                    wanted = new ArrayList<>();
+                    for (int i = 2; i < a.length; i++) {
+                        CommandTable.Command c = CommandTable.lookupFullName(text(a[i]));
+                        if (c != null) { // as Redis: unknown names are left out
+                            wanted.add(c);
+                        }
+                    }
+                }
+                stats.latencyStats.writeHistograms(out, wanted, s.protocol);
+            }
+            case "LATEST" -> Reply.write(out, Reply.EMPTY_ARRAY);
+            case "HISTORY" -> Reply.write(out, Reply.EMPTY_ARRAY);
+            case "RESET" -> Reply.integer(out, 0);
+            case "GRAPH" -> throw new CommandError("ERR No samples available for event '" + text(a[2]) + "'");
+            case "DOCTOR" -> Reply.verbatim(out, LATENCY_DOCTOR, s.protocol);
+            case "HELP" -> Reply.help(out, "LATENCY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                    "DOCTOR", "    Return a human readable latency analysis report.",
+                    "GRAPH <event>", "    Return an ASCII latency graph for the <event> class.",
+                    "HISTORY <event>", "    Return time-latency samples for the <event> class.",
+                    "LATEST", "    Return the latest latency samples for all events.",
+                    "RESET [<event> ...]", "    Reset latency data of one or more <event> classes.",
+                    "    (default: reset all data for all event classes)",
+                    "HISTOGRAM [COMMAND ...]", "    Return a cumulative distribution of latencies in the format of a "
+                            + "histogram for the specified command names.",
+                    "    If no commands are specified then all histograms are replied.",
+                    "HELP", "    Prints this help.");
+            default -> throw new IllegalStateException("LATENCY " + sub + " is in the command table but not here");
+        }
+    }
+
     private void memory(Session s, byte[][] a, ByteBuf out) {
         String sub = text(a[1]).toUpperCase(Locale.ROOT);
         switch (sub) {
@@ -384,6 +431,11 @@ final class ServerCommands {
         if (wanted.test("errorstats")) {
             b.append("# Errorstats\r\n");
             stats.commandStats.appendErrorStats(b);
+            b.append("\r\n");
+        }
+        if (everything || sections.contains("latencystats")) {
+            b.append("# Latencystats\r\n");
+            stats.latencyStats.appendInfo(b);
             b.append("\r\n");
         }
         if (wanted.test("keyspace")) {

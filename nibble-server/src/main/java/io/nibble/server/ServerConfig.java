@@ -84,6 +84,11 @@ public final class ServerConfig {
     @Option(names = "--slowlog-max-len", description = "Slow log entries kept (default: 128).")
     int slowlogMaxLen = 128;
 
+    @Option(names = "--latency-tracking", negatable = true,
+            description = "Keep per-command latency histograms for INFO latencystats and LATENCY HISTOGRAM "
+                    + "(default: on).")
+    boolean latencyTracking = true;
+
     /** Parses sizes with {@link Sizes}. */
     static final class SizeConverter implements ITypeConverter<Long> {
         @Override
@@ -129,6 +134,7 @@ public final class ServerConfig {
                 case "max-queued-bytes" -> maxQueuedBytes = Sizes.parse(value);
                 case "slowlog-log-slower-than" -> slowlogLogSlowerThan = Long.parseLong(value);
                 case "slowlog-max-len" -> slowlogMaxLen = Integer.parseInt(value);
+                case "latency-tracking" -> latencyTracking = Boolean.parseBoolean(value);
                 default -> throw new IllegalArgumentException("unknown setting '" + key + "' in " + configFile);
             }
         }
@@ -171,6 +177,8 @@ public final class ServerConfig {
                 new String[] {"io-threads", Integer.toString(threads)},
                 new String[] {"slowlog-log-slower-than", Long.toString(slowlogLogSlowerThan)},
                 new String[] {"slowlog-max-len", Integer.toString(slowlogMaxLen)},
+                new String[] {"latency-tracking", latencyTracking ? "yes" : "no"},
+                new String[] {"latency-tracking-info-percentiles", "50 99 99.9"},
                 new String[] {"requirepass", requirePass == null ? "" : "********"});
     }
 
@@ -179,6 +187,6 @@ public final class ServerConfig {
         return "bind=" + bind + " port=" + port + " capacity=" + Sizes.format(capacity) + " update-mode=" + updateMode
                 + " threads=" + threads + " elastic-loops=" + elasticLoops + " auth=" + (requirePass != null)
                 + " protected-mode=" + protectedMode + " slowlog=" + slowlogLogSlowerThan + "us/" + slowlogMaxLen
-                + " limits=" + limits();
+                + " latency-tracking=" + latencyTracking + " limits=" + limits();
     }
 }

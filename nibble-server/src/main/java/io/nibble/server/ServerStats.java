@@ -8,6 +8,7 @@ import java.util.function.IntSupplier;
 final class ServerStats {
     final long startMillis = System.currentTimeMillis();
     final CommandStats commandStats = new CommandStats();
+    final LatencyStats latencyStats = new LatencyStats();
     final AtomicLong connectionsReceived = new AtomicLong();
     final AtomicLong rejectedConnections = new AtomicLong();
     final AtomicLong protocolErrors = new AtomicLong();
@@ -18,6 +19,7 @@ final class ServerStats {
     /** CONFIG RESETSTAT: the counters restart from zero; gauges (clients, loops) stay as they are. */
     void reset() {
         commandStats.reset();
+        latencyStats.reset();
         connectionsReceived.set(0);
         rejectedConnections.set(0);
         protocolErrors.set(0);

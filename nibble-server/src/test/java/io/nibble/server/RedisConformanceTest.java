@@ -296,6 +296,13 @@ class RedisConformanceTest {
                 List.of("SELECT", "0"), List.of("SELECT", "x"), List.of("AUTH", "x"), List.of("AUTH", "a", "b", "c"),
                 List.of("OBJECT", "FREQ", "missing"), List.of("NOSUCH", "x"),
                 List.of("CLIENT", "NOSUCH"), List.of("EXEC"), List.of("DISCARD"), List.of("UNWATCH")));
+        // The latency monitor's subcommands, as Redis answers them with the monitor off (its default), and a
+        // histogram of commands never called.
+        g.add(r -> pick(r, List.of("LATENCY", "LATEST"), List.of("LATENCY", "HISTORY", "command"),
+                List.of("LATENCY", "RESET"), List.of("LATENCY", "RESET", "command", "fork"),
+                List.of("LATENCY", "GRAPH", "command"), List.of("LATENCY", "DOCTOR"), List.of("LATENCY", "HELP"),
+                List.of("LATENCY", "HISTOGRAM", "nosuch"), List.of("LATENCY", "HISTOGRAM", "client"),
+                List.of("LATENCY"), List.of("LATENCY", "LATEST", "x"), List.of("LATENCY", "NOSUCH")));
         // Transactions: commands queue between MULTI and EXEC or DISCARD, and EXEC answers with every reply at once
         // (or aborts after a refused command); WATCH makes EXEC fail once a watched key was written, even by the
         // same client.
