@@ -64,7 +64,7 @@ final class Clients {
      * their order with its replies; a monitor too far behind to take more is disconnected.
      */
     void feedMonitors(Session[] watching, Session source, CommandTable.Command command, byte[][] args,
-                              ByteBuf out) {
+                      ByteBuf out) {
         Instant now = Instant.now();
         Channel from = source.channel;
         StringBuilder line = new StringBuilder("+").append(now.getEpochSecond()).append('.')
