@@ -4,7 +4,8 @@ package io.nibble;
  * A snapshot of a store's counters. Fields are read one after another while the store runs, so they are each
  * accurate but not mutually consistent under concurrent writes.
  *
- * @param keys live keys (keys whose expiry passed count until they are read, deleted or compacted away)
+ * @param keys live keys (a key whose expiry passed counts until a command finds it, the background sweep removes
+ *     it, or compaction drops it)
  * @param liveBytes bytes of records the index references, headers and padding included
  * @param usedBytes bytes of blocks held by segments
  * @param capacityBytes bytes of log memory, the compaction reserve included
@@ -18,10 +19,13 @@ package io.nibble;
  * @param reserveBytes bytes held back for compaction
  * @param indexResizes index subtable resizes completed since the store opened
  * @param expiringKeys keys with an expiry, counted as {@code keys} is
+ * @param expiredKeys keys removed or written over after their expiry passed, whether a command found them or the
+ *     background sweep did (Redis's {@code expired_keys})
  */
 public record NibbleStats(long keys, long liveBytes, long usedBytes, long capacityBytes, long residentBytes,
                           long compactedSegments, long indexBytes, long segments, long relocatedBytes,
-                          long fullRejections, long reserveBytes, long indexResizes, long expiringKeys) {
+                          long fullRejections, long reserveBytes, long indexResizes, long expiringKeys,
+                          long expiredKeys) {
 
     /** Held memory over live data: 1.0 means no overhead. */
     public double usedOverLive() {

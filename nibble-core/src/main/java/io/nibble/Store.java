@@ -57,6 +57,8 @@ final class Store implements AutoCloseable {
     private final AtomicLong fullRejections = new AtomicLong();
     /** Indexed records that carry an expiry (Redis's {@code expires=}); changed only under the key's bucket lock. */
     private final java.util.concurrent.atomic.LongAdder expiringKeys = new java.util.concurrent.atomic.LongAdder();
+    /** Expired records that left the index or were written over: Redis's {@code expired_keys}. */
+    private final java.util.concurrent.atomic.LongAdder expiredKeys = new java.util.concurrent.atomic.LongAdder();
     private volatile boolean open = true;
 
     Store(Nibble.Builder config) {
@@ -107,7 +109,7 @@ final class Store implements AutoCloseable {
                 NodeLog node = nodes[n];
                 compactors[n] = new Compactor(node, epochs, index,
                         (address, footprint, out, cpu) -> move(node, address, footprint, out, cpu),
-                        config.compactionThreads);
+                        this::expireIfDue, config.compactionThreads);
             }
             ok = true;
         } finally {
@@ -221,10 +223,11 @@ final class Store implements AutoCloseable {
                 || length > capacity || capacity - length > Math.max(8, capacity >>> 2)) {
             return false;
         }
+        countIfExpired(meta, address);
         mem.write(valueAddress(address, meta), value, length);
         if ((flags & FLAG_EXPIRES) != 0) {
             mem.putLong(address + HEADER, expireAtMillis);
-            segments.raiseMaxExpiry(mem.segmentOf(address), expireAtMillis);
+            segments.noteExpiry(mem.segmentOf(address), expireAtMillis);
         }
         mem.putLong(address + SEQUENCE_OFFSET, mem.getLong(address + SEQUENCE_OFFSET) + 1);
         mem.putLong(address, RecordLayout.meta(flags, RecordLayout.keyLength(meta), (int) length));
@@ -238,6 +241,7 @@ final class Store implements AutoCloseable {
         segments.addLive(mem.segmentOf(address), footprint(address));
         segments.addLive(mem.segmentOf(old), -footprint(old));
         countExpiring(expires(address) - expires(old));
+        countIfExpired(mem.getLong(old), old);
     }
 
     /** With the bucket locked: indexes a new key's record and counts its bytes live; false when the chain is full. */
@@ -255,6 +259,14 @@ final class Store implements AutoCloseable {
         index.remove(a, hash, slot);
         segments.addLive(mem.segmentOf(old), -footprint(old));
         countExpiring(-expires(old));
+        countIfExpired(mem.getLong(old), old);
+    }
+
+    /** Counts an expired record as it leaves the index or is written over; reads the clock only for expiring ones. */
+    private void countIfExpired(long meta, long address) {
+        if (isExpired(meta, address)) {
+            expiredKeys.increment();
+        }
     }
 
     /** Skips the adder when nothing changes: even adding 0 would CAS a line that every writer shares. */
@@ -761,22 +773,60 @@ final class Store implements AutoCloseable {
         }
     }
 
+    /**
+     * The key of a record in a segment a compactor has claimed: a view of the log where the key lies in one block
+     * (the segment stays mapped while claimed), else a copy.
+     */
+    private Object keyOf(long address, long meta) {
+        int keyLength = RecordLayout.keyLength(meta);
+        long keyAddress = mem.advance(address, RecordLayout.headerLength(RecordLayout.flags(meta)));
+        if (mem.offsetInBlock(keyAddress) + keyLength <= mem.blockSize()) {
+            return mem.memory().asSlice(keyAddress, keyLength);
+        }
+        byte[] keyBytes = new byte[keyLength];
+        mem.read(keyAddress, keyBytes, 0, keyLength);
+        return keyBytes;
+    }
+
+    /** Active expiry: drops one record of a claimed segment if it expired and the index still references it. */
+    private long expireIfDue(long address, long nowMillis, int cpu) {
+        long meta = mem.getLong(address);
+        if ((RecordLayout.flags(meta) & (RecordLayout.FLAG_TOMBSTONE | FLAG_EXPIRES)) != FLAG_EXPIRES) {
+            return Long.MAX_VALUE; // never indexed, or nothing to expire
+        }
+        Object key = keyOf(address, meta);
+        long hash = index.hash(key);
+        long tag = HashIndex.tag(hash);
+        int slot = epochs.pin(cpu);
+        try {
+            BucketArray a = index.lock(hash);
+            try {
+                long entry = index.slotOf(a, hash, tag, key);
+                if (entry < 0 || index.addressAt(a, entry) != address) {
+                    return Long.MAX_VALUE;
+                }
+                // Read under the lock: an in-place update may have moved the expiry since the walk saw the record.
+                long expireAt = mem.getLong(address + HEADER);
+                if (expireAt > nowMillis) {
+                    return expireAt;
+                }
+                removeLocked(a, hash, entry, address);
+                return Long.MAX_VALUE;
+            } finally {
+                index.unlock(a, hash);
+            }
+        } finally {
+            epochs.unpin(slot);
+        }
+    }
+
     /** Compaction: relocates one record if the index still references it. Runs on a compactor thread. */
     private Compactor.Outcome move(NodeLog node, long address, long footprint, Appender out, int cpu) {
         long meta = mem.getLong(address);
         if ((RecordLayout.flags(meta) & RecordLayout.FLAG_TOMBSTONE) != 0) {
             return Compactor.Outcome.DEAD; // space of a write that failed half way; never indexed
         }
-        int keyLength = RecordLayout.keyLength(meta);
-        long keyAddress = mem.advance(address, RecordLayout.headerLength(RecordLayout.flags(meta)));
-        Object key;
-        if (mem.offsetInBlock(keyAddress) + keyLength <= mem.blockSize()) {
-            key = mem.memory().asSlice(keyAddress, keyLength); // the victim stays mapped until we free it
-        } else {
-            byte[] keyBytes = new byte[keyLength];
-            mem.read(keyAddress, keyBytes, 0, keyLength);
-            key = keyBytes;
-        }
+        Object key = keyOf(address, meta);
         long hash = index.hash(key);
         long tag = HashIndex.tag(hash);
         int slot = epochs.pin(cpu);
@@ -991,7 +1041,8 @@ final class Store implements AutoCloseable {
                     ? used + index.bucketBytes() : logResident + indexResident;
             return new NibbleStats(index.size(), live, used, capacity, resident, compacted,
                     indexResident < 0 ? index.bucketBytes() : indexResident, inUse, relocated,
-                    fullRejections.get(), reserve, index.resizes(), expiringKeys.sum());
+                    fullRejections.get(), reserve, index.resizes(), expiringKeys.sum(),
+                    expiredKeys.sum());
         } finally {
             epochs.unpin(slot);
         }

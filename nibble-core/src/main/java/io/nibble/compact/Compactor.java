@@ -6,6 +6,7 @@ import io.nibble.index.HashIndex;
 import io.nibble.log.Appender;
 import io.nibble.log.LogMemory;
 import io.nibble.log.NodeLog;
+import io.nibble.log.RecordLayout;
 import io.nibble.log.SegmentTable;
 import io.nibble.memory.NativeMemory;
 
@@ -41,6 +42,20 @@ public final class Compactor {
         Outcome move(long address, long footprint, Appender out, int cpu);
     }
 
+    /** Removes one record from the index if it has expired and the index still references it, under its bucket lock. */
+    public interface RecordExpirer {
+        /**
+         * @return the record's expiry when it stays indexed and expires after {@code nowMillis}; Long.MAX_VALUE when
+         *     the index no longer references it (dead, or removed now because it expired)
+         */
+        long expireIfDue(long address, long nowMillis, int cpu);
+    }
+
+    /** Most segments one idle pass sweeps for expired records. */
+    static final int SWEEP_SEGMENTS = 4;
+    /** A swept segment is swept again no sooner than this, however its records' expiries are spread. */
+    static final long SWEEP_INTERVAL_MILLIS = 1_000;
+
     /** Garbage share of used bytes above which tidying starts. */
     static final double TIDY_GARBAGE = 0.04;
     /** Most live share of a segment that tidying cleans. */
@@ -55,6 +70,7 @@ public final class Compactor {
     private final EpochTable epochs;
     private final HashIndex index;
     private final RecordMover mover;
+    private final RecordExpirer expirer;
     private final int threadCount;
     private volatile Thread[] workers = new Thread[0];
     private final long lowWaterBlocks;
@@ -66,6 +82,7 @@ public final class Compactor {
     private final AtomicLong compactedSegments = new AtomicLong();
     private final AtomicLong relocatedBytes = new AtomicLong();
     private final AtomicLong freedSegments = new AtomicLong();
+    private final AtomicLong sweptSegments = new AtomicLong();
     /**
      * Blocks this node's compaction has given back. Passes judge their yield by it rather than by the allocator's
      * free count, which concurrent writers drain while a pass runs.
@@ -77,7 +94,8 @@ public final class Compactor {
     /** Victims retired but not yet freed because the store stopped mid-wait; freed on the next start. */
     private final List<long[]> pendingFree = new ArrayList<>();
 
-    public Compactor(NodeLog log, EpochTable epochs, HashIndex index, RecordMover mover, int threads) {
+    public Compactor(NodeLog log, EpochTable epochs, HashIndex index, RecordMover mover, RecordExpirer expirer,
+                     int threads) {
         this.log = log;
         this.mem = log.memory();
         this.segments = log.segments();
@@ -85,6 +103,7 @@ public final class Compactor {
         this.epochs = epochs;
         this.index = index;
         this.mover = mover;
+        this.expirer = expirer;
         long nodeBlocks = allocator.blockCount() - allocator.reserveBlocks();
         this.lowWaterBlocks = Math.max(2L * log.segmentBlocks() + log.headCount(), nodeBlocks / 20);
         this.maxBatchSegments = 8;
@@ -140,6 +159,11 @@ public final class Compactor {
 
     public long freedSegments() {
         return freedSegments.get();
+    }
+
+    /** Segments swept for expired records since the store opened. */
+    public long sweptSegments() {
+        return sweptSegments.get();
     }
 
     /**
@@ -205,6 +229,9 @@ public final class Compactor {
                     if (pressure && !awaitingGrace[0] && running.get() == 0
                             && freedBlocks.get() == freedAtStart) {
                         fruitlessPasses.incrementAndGet(); // nothing to clean, nothing in flight, nothing freed
+                    }
+                    if (!pressure) {
+                        sweepExpired(cpu);
                     }
                     LockSupport.parkNanos(pressure ? 1_000_000 : 10_000_000);
                     continue;
@@ -396,6 +423,55 @@ public final class Compactor {
         segments.setState(id, SegmentTable.CLOSED);
         synchronized (candidates) {
             candidates.add(id);
+        }
+    }
+
+    /**
+     * Active expiry: removes the expired records of sealed segments whose earliest expiry has passed, so expired keys
+     * leave the index (and its count) and their bytes become garbage without waiting for a read or for the
+     * segment's turn in compaction. A segment is claimed (CLOSED to COMPACTING) while it is walked, so compaction
+     * cannot free it meanwhile; its records are removed under their bucket locks, exactly as a read of an expired
+     * key removes it. Open segments are left to reads and to compaction once sealed.
+     */
+    private void sweepExpired(int cpu) {
+        long now = System.currentTimeMillis();
+        List<Integer> due = new ArrayList<>(SWEEP_SEGMENTS);
+        synchronized (candidates) {
+            long oldestPin = epochs.oldestPinned();
+            for (int id : candidates) {
+                if (due.size() == SWEEP_SEGMENTS) {
+                    break;
+                }
+                // Past its grace every record of the segment is published or abandoned, so the walk reads whole ones.
+                if (segments.minExpiry(id) <= now && segments.state(id) == SegmentTable.CLOSED
+                        && segments.closeStamp(id) <= oldestPin) {
+                    due.add(id);
+                }
+            }
+        }
+        for (int id : due) {
+            if (stopping || !segments.casState(id, SegmentTable.CLOSED, SegmentTable.COMPACTING)) {
+                continue;
+            }
+            try {
+                long seen = segments.minExpiry(id);
+                long[] next = {Long.MAX_VALUE};
+                boolean whole = log.walk(id, segments.endBlock(id), segments.endOffset(id), (address, meta, fp) -> {
+                    if (stopping) {
+                        return false;
+                    }
+                    if ((RecordLayout.flags(meta) & RecordLayout.FLAG_EXPIRES) != 0) {
+                        next[0] = Math.min(next[0], expirer.expireIfDue(address, now, cpu));
+                    }
+                    return true;
+                });
+                if (whole) {
+                    segments.sweptExpiry(id, seen, Math.max(next[0], now + SWEEP_INTERVAL_MILLIS));
+                    sweptSegments.incrementAndGet();
+                }
+            } finally {
+                segments.setState(id, SegmentTable.CLOSED);
+            }
         }
     }
 

@@ -41,6 +41,8 @@ public final class SegmentTable {
     private final long[] createdNanos;
     private final long[] closeStamp;
     private final long[] maxExpiry;
+    /** Earliest expiry among the segment's records, or a later time once a sweep has removed those due before. */
+    private final long[] minExpiry;
     private final long[] expiringBytes;
     private final int[] freeIds;
     private int freeTop;
@@ -59,6 +61,7 @@ public final class SegmentTable {
         this.createdNanos = new long[capacity];
         this.closeStamp = new long[capacity];
         this.maxExpiry = new long[capacity];
+        this.minExpiry = new long[capacity];
         this.expiringBytes = new long[capacity];
         this.freeIds = new int[capacity];
         for (int i = 0; i < capacity; i++) {
@@ -87,6 +90,7 @@ public final class SegmentTable {
         createdNanos[id] = System.nanoTime();
         closeStamp[id] = 0;
         maxExpiry[id] = 0;
+        minExpiry[id] = Long.MAX_VALUE;
         expiringBytes[id] = 0;
         LONGS.setVolatile(live, liveIndex(id), 0L);
         INTS.setVolatile(state, id, OPEN);
@@ -182,17 +186,36 @@ public final class SegmentTable {
      */
     public void noteExpiring(int id, long footprint, long expireAtMillis) {
         LONGS.getAndAdd(expiringBytes, id, footprint);
-        raiseMaxExpiry(id, expireAtMillis);
+        noteExpiry(id, expireAtMillis);
     }
 
-    /** An in-place update moved a record's expiry later. */
-    public void raiseMaxExpiry(int id, long expireAtMillis) {
+    /** A record of the segment now expires at {@code expireAtMillis}: an append, or an in-place update. */
+    public void noteExpiry(int id, long expireAtMillis) {
         for (long current = (long) LONGS.getVolatile(maxExpiry, id); current < expireAtMillis;
              current = (long) LONGS.getVolatile(maxExpiry, id)) {
             if (LONGS.compareAndSet(maxExpiry, id, current, expireAtMillis)) {
-                return;
+                break;
             }
         }
+        for (long current = (long) LONGS.getVolatile(minExpiry, id); current > expireAtMillis;
+             current = (long) LONGS.getVolatile(minExpiry, id)) {
+            if (LONGS.compareAndSet(minExpiry, id, current, expireAtMillis)) {
+                break;
+            }
+        }
+    }
+
+    /** When the segment's earliest record expiry is due, or a later time a sweep set; MAX_VALUE for none. */
+    public long minExpiry(int id) {
+        return (long) LONGS.getVolatile(minExpiry, id);
+    }
+
+    /**
+     * After a sweep that found the segment's earliest expiry at {@code seen}: moves it to {@code next} unless a
+     * write lowered it meanwhile, whose earlier expiry then stands.
+     */
+    public void sweptExpiry(int id, long seen, long next) {
+        LONGS.compareAndSet(minExpiry, id, seen, next);
     }
 
     /**

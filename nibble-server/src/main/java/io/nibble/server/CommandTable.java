@@ -232,9 +232,9 @@ final class CommandTable {
         sub(latency, "HISTOGRAM", -2, "admin noscript loading stale", "", "7.0.0",
                 "Returns the cumulative distribution of latencies of a subset or all commands.");
         sub(latency, "LATEST", 2, "admin noscript loading stale", "", "2.8.13",
-                "Returns the latest latency samples for all events (none: the latency monitor is off).");
+                "Returns the latest latency samples for all events.");
         sub(latency, "HISTORY", 3, "admin noscript loading stale", "", "2.8.13",
-                "Returns timestamp-latency samples for an event (none: the latency monitor is off).");
+                "Returns timestamp-latency samples for an event.");
         sub(latency, "RESET", -2, "admin noscript loading stale", "", "2.8.13",
                 "Resets the latency data for one or more events.");
         sub(latency, "GRAPH", 3, "admin noscript loading stale", "", "2.8.13",

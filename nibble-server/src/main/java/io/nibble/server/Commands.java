@@ -126,6 +126,7 @@ final class Commands {
             case CONNECTION -> connection.run(session, name, args, out);
             case SERVER -> server.run(session, name, args, out);
             case TRANSACTIONS -> transactions.run(session, name, args, out);
+            default -> throw new IllegalStateException(command.group() + " has no handlers");
         }
     }
 

@@ -95,10 +95,19 @@ final class LatencyStats {
             for (int i = 0; i < INFO_PERCENTILES.length; i++) {
                 double p = INFO_PERCENTILES[i];
                 b.append(i == 0 ? "p" : ",p").append(percentileName(p)).append('=')
-                        .append(String.format(Locale.ROOT, "%.3f", h.getValueAtPercentile(p) / 1000.0));
+                        .append(String.format(Locale.ROOT, "%.3f", valueAtPercentile(h, p) / 1000.0));
             }
             b.append("\r\n");
         }
+    }
+
+    /** The INFO percentiles as CONFIG GET latency-tracking-info-percentiles shows them: "50 99 99.9". */
+    static String infoPercentiles() {
+        StringBuilder b = new StringBuilder();
+        for (double p : INFO_PERCENTILES) {
+            b.append(b.isEmpty() ? "" : " ").append(percentileName(p));
+        }
+        return b.toString();
     }
 
     /** 50, 99, 99.9: as Redis prints a percentile, with no trailing zeros. */
@@ -107,19 +116,32 @@ final class LatencyStats {
     }
 
     /**
-     * LATENCY HISTOGRAM: for each command called (or each of {@code wanted} that was called), its calls and, per
-     * power-of-two bucket from 1,024 ns, how many calls took less than the bucket's bound, labelled in microseconds
-     * as Redis 7 labels them (1, 2, 4, 8, 16, 33, 66...); a bucket that adds no calls is left out.
+     * LATENCY HISTOGRAM as Redis 7 answers it: for each command called, or for each of {@code wanted} in the order
+     * asked (a container standing for its subcommands), its calls and, per power-of-two bucket from 1,024 ns, how
+     * many calls took at most the bucket's top, labelled in microseconds (1, 2, 4, 8, 16, 33, 66...); a bucket that
+     * adds no calls is left out.
      *
      * @param wanted the commands asked for; null for every command called
      */
     synchronized void writeHistograms(ByteBuf out, List<CommandTable.Command> wanted, int protocol) {
         drain();
         List<CommandTable.Command> shown = new ArrayList<>();
-        for (int id = 0; id < totals.length; id++) {
-            CommandTable.Command c = CommandTable.byId(id);
-            if (totals[id] != null && (wanted == null || wanted.contains(c))) {
-                shown.add(c);
+        if (wanted == null) {
+            for (int id = 0; id < totals.length; id++) {
+                if (totals[id] != null) {
+                    shown.add(CommandTable.byId(id));
+                }
+            }
+        } else {
+            for (CommandTable.Command c : wanted) {
+                if (totals[c.id()] != null) {
+                    shown.add(c);
+                }
+                for (CommandTable.Command sub : c.subcommands().values()) {
+                    if (totals[sub.id()] != null) {
+                        shown.add(sub);
+                    }
+                }
             }
         }
         Reply.mapHeader(out, shown.size(), protocol);
@@ -130,21 +152,47 @@ final class LatencyStats {
             Reply.bulk(out, "calls");
             Reply.integer(out, h.getTotalCount());
             Reply.bulk(out, "histogram_usec");
-            List<long[]> buckets = new ArrayList<>();
-            long previous = 0;
-            for (long bound = 1024; previous < h.getTotalCount() && bound <= 2 * HIGHEST_NANOS; bound *= 2) {
-                long below = h.getCountBetweenValues(0, bound - 1);
-                if (below > previous) {
-                    buckets.add(new long[] {h.highestEquivalentValue(bound) / 1000, below});
-                    previous = below;
-                }
-            }
+            List<long[]> buckets = buckets(h);
             Reply.mapHeader(out, buckets.size(), protocol);
             for (long[] bucket : buckets) {
                 Reply.integer(out, bucket[0]);
                 Reply.integer(out, bucket[1]);
             }
         }
+    }
+
+    /**
+     * Redis's histogram_usec pairs: for bounds doubling from 1,024 ns, the top of the bound's slot in microseconds
+     * and the calls at or below it, where that count grew. Past the last slot (2^30 - 1 ns, which holds the calls
+     * clamped to 1 s) the top is the last slot's.
+     */
+    static List<long[]> buckets(Histogram h) {
+        List<long[]> buckets = new ArrayList<>();
+        long lastTop = (Long.highestOneBit(HIGHEST_NANOS) << 1) - 1;
+        long previous = 0;
+        for (long bound = 1024; previous < h.getTotalCount(); bound *= 2) {
+            long top = Math.min(h.highestEquivalentValue(bound), lastTop);
+            long atMost = h.getCountBetweenValues(0, Math.min(bound, HIGHEST_NANOS));
+            if (top == lastTop) {
+                atMost = h.getTotalCount();
+            }
+            if (atMost > previous) {
+                buckets.add(new long[] {top / 1000, atMost});
+                previous = atMost;
+            }
+        }
+        return buckets;
+    }
+
+    /**
+     * The value at a percentile as hdr_histogram's C library finds it for Redis: the call whose rank is the
+     * percentile of the total rounded to the nearest (HdrHistogram's Java method rounds up), reported as the top of
+     * its slot.
+     */
+    static long valueAtPercentile(Histogram h, double percentile) {
+        long rank = Math.max(1, (long) (percentile / 100 * h.getTotalCount() + 0.5));
+        // Asking for the percentile of rank - 0.5 makes the Java method's rounding up land on the rank itself.
+        return h.getValueAtPercentile(100.0 * (rank - 0.5) / h.getTotalCount());
     }
 
     /** CONFIG RESETSTAT: the distributions start again from nothing. */

@@ -282,6 +282,7 @@ final class ServerCommands {
             }
             case "RESETSTAT" -> {
                 stats.reset();
+                stats.expiredKeysAtReset = store.stats().expiredKeys(); // the engine's count never restarts
                 Reply.write(out, Reply.OK);
             }
             case "REWRITE" -> throw new CommandError(config.configFile == null
@@ -410,6 +411,7 @@ final class ServerCommands {
                     .append("\r\nrejected_connections:").append(stats.rejectedConnections.get())
                     .append("\r\nprotocol_errors:").append(stats.protocolErrors.get())
                     .append("\r\ntotal_error_replies:").append(stats.commandStats.totalErrorReplies())
+                    .append("\r\nexpired_keys:").append(st.expiredKeys() - stats.expiredKeysAtReset)
                     .append("\r\nnibble_full_rejections:").append(st.fullRejections()).append("\r\n\r\n");
         }
         if (wanted.test("persistence")) {

@@ -123,9 +123,9 @@ public final class ServerConfig {
                 case "capacity" -> capacity = Sizes.parse(value);
                 case "update-mode" -> updateMode = UpdateMode.valueOf(value.toUpperCase(Locale.ROOT));
                 case "threads" -> threads = Integer.parseInt(value);
-                case "elastic-loops" -> elasticLoops = Boolean.parseBoolean(value);
+                case "elastic-loops" -> elasticLoops = yesOrNo(key, value);
                 case "requirepass" -> requirePass = value;
-                case "protected-mode" -> protectedMode = Boolean.parseBoolean(value);
+                case "protected-mode" -> protectedMode = yesOrNo(key, value);
                 case "max-clients" -> maxClients = Integer.parseInt(value);
                 case "max-bulk-length" -> maxBulkLength = Sizes.parse(value);
                 case "max-arguments" -> maxArguments = Integer.parseInt(value);
@@ -134,10 +134,20 @@ public final class ServerConfig {
                 case "max-queued-bytes" -> maxQueuedBytes = Sizes.parse(value);
                 case "slowlog-log-slower-than" -> slowlogLogSlowerThan = Long.parseLong(value);
                 case "slowlog-max-len" -> slowlogMaxLen = Integer.parseInt(value);
-                case "latency-tracking" -> latencyTracking = Boolean.parseBoolean(value);
+                case "latency-tracking" -> latencyTracking = yesOrNo(key, value);
                 default -> throw new IllegalArgumentException("unknown setting '" + key + "' in " + configFile);
             }
         }
+    }
+
+    /** A switch in the config file: yes or no as Redis writes them, or true or false; anything else is refused. */
+    private boolean yesOrNo(String key, String value) {
+        return switch (value.toLowerCase(Locale.ROOT)) {
+            case "yes", "true" -> true;
+            case "no", "false" -> false;
+            default -> throw new IllegalArgumentException("setting '" + key + "' in " + configFile
+                    + " must be yes or no, not '" + value + "'");
+        };
     }
 
     /** Refuses configurations that would expose an open server or cannot work. */
@@ -178,7 +188,7 @@ public final class ServerConfig {
                 new String[] {"slowlog-log-slower-than", Long.toString(slowlogLogSlowerThan)},
                 new String[] {"slowlog-max-len", Integer.toString(slowlogMaxLen)},
                 new String[] {"latency-tracking", latencyTracking ? "yes" : "no"},
-                new String[] {"latency-tracking-info-percentiles", "50 99 99.9"},
+                new String[] {"latency-tracking-info-percentiles", LatencyStats.infoPercentiles()},
                 new String[] {"requirepass", requirePass == null ? "" : "********"});
     }
 

@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -36,9 +37,12 @@ class LatencyStatsTest {
     @RegisterExtension
     static final RunningServer UNTRACKED = new RunningServer(64L << 20, 1, config -> config.latencyTracking = false);
 
-    /** Redis's bucket labels: 1,024 ns doubling, shown as the bucket's highest equivalent value in microseconds. */
+    /**
+     * Redis's bucket labels: bounds doubling from 1,024 ns, shown as the top of the bound's slot in microseconds; the
+     * last is the top of the histogram's last slot, 2^30 - 1 ns.
+     */
     private static final List<Long> REDIS_LABELS = List.of(1L, 2L, 4L, 8L, 16L, 33L, 66L, 132L, 264L, 528L, 1056L,
-            2113L, 4227L, 8454L, 16908L, 33816L, 67633L, 135266L, 270532L, 541065L, 1082130L);
+            2113L, 4227L, 8454L, 16908L, 33816L, 67633L, 135266L, 270532L, 541065L, 1073741L);
 
     private static final CommandTable.Command GET = CommandTable.lookup("GET");
     private static final CommandTable.Command SET = CommandTable.lookup("SET");
@@ -56,9 +60,11 @@ class LatencyStatsTest {
         CommandTable.Command[] commands = {GET, SET, INCR};
         AtomicBoolean done = new AtomicBoolean();
         AtomicReference<Throwable> failure = new AtomicReference<>();
+        AtomicInteger reports = new AtomicInteger();
         Thread reader = Thread.ofPlatform().start(() -> {
             try {
-                while (!done.get()) {
+                while (!done.get() || reports.get() < 10) {
+                    reports.incrementAndGet();
                     ByteBuf out = Unpooled.buffer();
                     stats.writeHistograms(out, null, 2);
                     checkCumulative(parse(out));
@@ -82,12 +88,16 @@ class LatencyStatsTest {
         }
         for (Thread t : threads) {
             t.join(60_000);
+            assertFalse(t.isAlive(), "a writer is stuck");
         }
+        int reportsWhileWriting = reports.get();
         done.set(true);
         reader.join(60_000);
+        assertFalse(reader.isAlive(), "the reader is stuck");
         if (failure.get() != null) {
             throw new AssertionError("reader failed", failure.get());
         }
+        assertTrue(reportsWhileWriting > 1, "reports ran while writers recorded: " + reportsWhileWriting);
         ByteBuf out = Unpooled.buffer();
         stats.writeHistograms(out, null, 2);
         Map<String, long[]> histograms = parse(out);
@@ -99,6 +109,38 @@ class LatencyStatsTest {
             assertEquals(expected, h[0], commands[k].fullName() + ": every call counted exactly once");
             assertEquals(h[0], h[h.length - 1], commands[k].fullName() + ": the last bucket holds every call");
         }
+    }
+
+    /**
+     * Known call times land in the buckets Redis would put them in: a bucket counts every call up to the top of its
+     * bound's slot (1,031 ns for the bound 1,024, shown as 1), and calls of a second or more sit in the last one.
+     * Percentiles take the call whose rank rounds to nearest, as Redis's C histogram does.
+     */
+    @Test
+    void bucketsAndPercentilesMatchRedisForKnownTimes() {
+        LatencyStats stats = new LatencyStats();
+        for (long nanos : new long[] {1000, 1024, 1031, 1032, 2063, 2064, 600_000_000L, 2_000_000_000L}) {
+            stats.record(GET, nanos);
+        }
+        ByteBuf out = Unpooled.buffer();
+        stats.writeHistograms(out, List.of(GET), 2);
+        assertEquals("*2\r\n$3\r\nget\r\n*4\r\n$5\r\ncalls\r\n:8\r\n$14\r\nhistogram_usec\r\n*8\r\n"
+                + ":1\r\n:3\r\n:2\r\n:5\r\n:4\r\n:6\r\n:1073741\r\n:8\r\n", out.toString(StandardCharsets.US_ASCII));
+        out.release();
+        StringBuilder info = new StringBuilder();
+        stats.appendInfo(info);
+        // p50: the 4th of 8 calls, 1,032 ns, whose slot ends at 1,039; p99: the clamped 1 s, in the slot ending at
+        // 1,002,438,655 ns.
+        assertEquals("latency_percentiles_usec_get:p50=1.039,p99=1002438.655,p99.9=1002438.655\r\n", info.toString());
+
+        LatencyStats rounding = new LatencyStats();
+        for (int i = 0; i < 160; i++) {
+            rounding.record(SET, i < 158 ? 1000 : 5000);
+        }
+        StringBuilder line = new StringBuilder();
+        rounding.appendInfo(line);
+        // p99 of 160 calls is rank 158.4: Redis rounds to 158 (1,000 ns), rounding up would give 159 (5,000 ns).
+        assertTrue(line.toString().contains("p99=1.003,"), line.toString());
     }
 
     @Test
@@ -121,8 +163,10 @@ class LatencyStatsTest {
             assertFalse(j.info().contains("# Latencystats"), "not a default section, as in Redis");
             assertTrue(j.info("all").contains("latency_percentiles_usec_get:"));
 
-            Map<String, long[]> histograms = histogram(j, "get", "set", "nosuch", "client");
-            assertEquals(List.of("get", "set"), List.copyOf(histograms.keySet()), "called commands only, in order");
+            Map<String, long[]> histograms = histogram(j, "set", "nosuch", "get", "client");
+            assertEquals(List.of("set", "get"), List.copyOf(histograms.keySet()), "called commands only, in order");
+            assertEquals(List.of("config|resetstat"), List.copyOf(histogram(j, "config").keySet()),
+                    "a container stands for its subcommands");
             assertEquals(300, histograms.get("get")[0]);
             assertEquals(200, histograms.get("set")[0]);
             checkCumulative(histograms);

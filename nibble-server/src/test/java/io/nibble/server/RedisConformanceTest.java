@@ -301,7 +301,7 @@ class RedisConformanceTest {
         g.add(r -> pick(r, List.of("LATENCY", "LATEST"), List.of("LATENCY", "HISTORY", "command"),
                 List.of("LATENCY", "RESET"), List.of("LATENCY", "RESET", "command", "fork"),
                 List.of("LATENCY", "GRAPH", "command"), List.of("LATENCY", "DOCTOR"), List.of("LATENCY", "HELP"),
-                List.of("LATENCY", "HISTOGRAM", "nosuch"), List.of("LATENCY", "HISTOGRAM", "client"),
+                List.of("LATENCY", "HISTOGRAM", "nosuch"),
                 List.of("LATENCY"), List.of("LATENCY", "LATEST", "x"), List.of("LATENCY", "NOSUCH")));
         // Transactions: commands queue between MULTI and EXEC or DISCARD, and EXEC answers with every reply at once
         // (or aborts after a refused command); WATCH makes EXEC fail once a watched key was written, even by the

@@ -109,6 +109,16 @@ class ServerIntegrationTest {
             assertFalse(j.exists("u"), "an expiry in the past deletes the key");
             j.setex("e", 50, "v");
             assertTrue(j.ttl("e") > 45);
+
+            // INFO's expired_keys counts the expired keys removed or written over since CONFIG RESETSTAT.
+            j.configResetStat();
+            j.set("x", "1", SetParams.setParams().px(30));
+            j.set("y", "1", SetParams.setParams().px(30));
+            Thread.sleep(60);
+            assertTrue(j.info("stats").contains("\r\nexpired_keys:0\r\n"), "reading nothing removes nothing yet");
+            j.set("x", "2");
+            assertEquals(0, j.del("y", "nothing"), "an expired key deletes as absent");
+            assertTrue(j.info("stats").contains("\r\nexpired_keys:2\r\n"), j.info("stats"));
         }
     }
 
@@ -207,6 +217,20 @@ class ServerIntegrationTest {
         config.port = 0;
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> NibbleServer.start(config));
         assertTrue(e.getMessage().contains("protected mode"), e.getMessage());
+    }
+
+    /** QUIT answers OK and closes the connection; what was pipelined after it does not run. */
+    @Test
+    void quitClosesAfterItsReply() throws Exception {
+        try (Socket raw = new Socket("127.0.0.1", SERVER.port()); Jedis j = client()) {
+            raw.setSoTimeout(10_000);
+            OutputStream out = raw.getOutputStream();
+            out.write("SET before 1\r\nQUIT\r\nSET after 1\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            assertEquals("+OK\r\n+OK\r\n", readAll(raw.getInputStream()));
+            assertEquals("1", j.get("before"));
+            assertNull(j.get("after"), "nothing after QUIT runs");
+        }
     }
 
     /** A broken frame closes that connection only; an unknown command keeps it open. */

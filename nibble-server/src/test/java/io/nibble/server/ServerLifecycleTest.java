@@ -25,7 +25,7 @@ class ServerLifecycleTest {
     void flagsOverrideTheConfigFile() throws Exception {
         Path file = Files.createTempFile("nibble", ".properties");
         Files.writeString(file, "port=7001\ncapacity=128m\nupdate-mode=append\nmax-clients=7\nthreads=3\n"
-                + "elastic-loops=false\n");
+                + "elastic-loops=false\nlatency-tracking=no\nprotected-mode=yes\n");
         ServerConfig config = new ServerConfig();
         CommandLine.ParseResult parsed = new CommandLine(config).parseArgs("--config", file.toString(), "--port",
                 "7002");
@@ -38,10 +38,17 @@ class ServerLifecycleTest {
         assertEquals(7, config.limits().maxClients());
         assertEquals(3, config.threads);
         assertFalse(config.elasticLoops);
+        assertFalse(config.latencyTracking, "yes and no, as CONFIG GET shows switches, are read too");
+        assertTrue(config.protectedMode);
         Files.writeString(file, "colour=blue\n");
         ServerConfig bad = new ServerConfig();
         bad.configFile = file;
         assertThrows(IllegalArgumentException.class, () -> bad.applyFile(Set.of()));
+        Files.writeString(file, "latency-tracking=maybe\n");
+        ServerConfig unclear = new ServerConfig();
+        unclear.configFile = file;
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> unclear.applyFile(Set.of()));
+        assertTrue(e.getMessage().contains("must be yes or no"), e.getMessage());
     }
 
     @Test
