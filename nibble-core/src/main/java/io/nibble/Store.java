@@ -241,7 +241,7 @@ final class Store implements AutoCloseable {
         segments.addLive(mem.segmentOf(address), footprint(address));
         segments.addLive(mem.segmentOf(old), -footprint(old));
         countExpiring(expires(address) - expires(old));
-        countIfExpired(mem.getLong(old), old);
+        leaving(old);
     }
 
     /** With the bucket locked: indexes a new key's record and counts its bytes live; false when the chain is full. */
@@ -259,10 +259,22 @@ final class Store implements AutoCloseable {
         index.remove(a, hash, slot);
         segments.addLive(mem.segmentOf(old), -footprint(old));
         countExpiring(-expires(old));
-        countIfExpired(mem.getLong(old), old);
+        leaving(old);
     }
 
-    /** Counts an expired record as it leaves the index or is written over; reads the clock only for expiring ones. */
+    /**
+     * An expiring record stops being live: its bytes leave its segment's expiring bytes, and if its expiry has
+     * passed it counts as an expired key. Reads the clock only for expiring records.
+     */
+    private void leaving(long old) {
+        long meta = mem.getLong(old);
+        if ((RecordLayout.flags(meta) & FLAG_EXPIRES) != 0) {
+            segments.dropExpiring(mem.segmentOf(old), footprint(old));
+            countIfExpired(meta, old);
+        }
+    }
+
+    /** Counts an expired record as it leaves the index or is written over. */
     private void countIfExpired(long meta, long address) {
         if (isExpired(meta, address)) {
             expiredKeys.increment();
@@ -794,6 +806,12 @@ final class Store implements AutoCloseable {
         if ((RecordLayout.flags(meta) & (RecordLayout.FLAG_TOMBSTONE | FLAG_EXPIRES)) != FLAG_EXPIRES) {
             return Long.MAX_VALUE; // never indexed, or nothing to expire
         }
+        long unlocked = mem.getLong(address + HEADER);
+        if (unlocked > nowMillis) {
+            // Not due: no need to find the key. An in-place update racing with this read lowers the segment's
+            // earliest expiry itself (SegmentTable.noteExpiry), so a stale value here delays nothing.
+            return unlocked;
+        }
         Object key = keyOf(address, meta);
         long hash = index.hash(key);
         long tag = HashIndex.tag(hash);
@@ -805,7 +823,7 @@ final class Store implements AutoCloseable {
                 if (entry < 0 || index.addressAt(a, entry) != address) {
                     return Long.MAX_VALUE;
                 }
-                // Read under the lock: an in-place update may have moved the expiry since the walk saw the record.
+                // Read again under the lock: an in-place update may have moved the expiry later since.
                 long expireAt = mem.getLong(address + HEADER);
                 if (expireAt > nowMillis) {
                     return expireAt;
@@ -848,6 +866,9 @@ final class Store implements AutoCloseable {
                 index.set(a, entry, tag, to);
                 segments.addLive(mem.segmentOf(to), footprint);
                 segments.addLive(mem.segmentOf(address), -footprint);
+                if ((RecordLayout.flags(mem.getLong(address)) & FLAG_EXPIRES) != 0) {
+                    segments.dropExpiring(mem.segmentOf(address), footprint); // the copy counted in its new segment
+                }
                 return Compactor.Outcome.MOVED;
             } finally {
                 index.unlock(a, hash);

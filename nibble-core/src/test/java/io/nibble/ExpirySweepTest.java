@@ -59,7 +59,11 @@ class ExpirySweepTest {
                 last = store.size();
                 Thread.sleep(200);
             }
+            // A snapshot no sweep changed while it was read: its counts agree with each other.
             NibbleStats stats = store.stats();
+            for (NibbleStats again = store.stats(); !sameCounts(stats, again); again = store.stats()) {
+                stats = again;
+            }
             assertTrue(stats.keys() <= n - expiring + openAtMost, "expired keys are still indexed: " + stats);
             assertEquals(n - stats.keys(), stats.expiredKeys(), "each removed key counted once: " + stats);
             assertEquals(n / 4 + (stats.keys() - (n - expiring)), stats.expiringKeys(), stats.toString());
@@ -74,6 +78,11 @@ class ExpirySweepTest {
                 }
             }
         }
+    }
+
+    private static boolean sameCounts(NibbleStats a, NibbleStats b) {
+        return a.keys() == b.keys() && a.expiredKeys() == b.expiredKeys() && a.expiringKeys() == b.expiringKeys()
+                && a.liveBytes() == b.liveBytes();
     }
 
     /**
@@ -142,11 +151,13 @@ class ExpirySweepTest {
             }
             for (Thread t : threads) {
                 t.join(30_000);
+                assertTrue(!t.isAlive(), "a writer is stuck");
             }
             if (failure.get() != null) {
                 throw new AssertionError("writer failed", failure.get());
             }
-            Thread.sleep(450); // every short expiry set has passed
+            // Every short expiry set has passed, and each sealed segment's sweep interval too.
+            Thread.sleep(1_500);
             long now = System.currentTimeMillis();
             long alive = 0;
             for (int w = 0; w < writers; w++) {
@@ -165,10 +176,11 @@ class ExpirySweepTest {
             }
             store.verify(); // throws naming the first broken invariant
             // Expired keys may linger only in open segments (the heads', and compaction's own), which the sweep
-            // leaves alone.
+            // leaves alone: a few hundred here. Without the sweep about 2,000 linger.
             long lingering = store.size() - alive;
-            assertTrue(lingering >= 0 && lingering <= (HEADS + 2L) * SEGMENT / 200, "size " + store.size()
-                    + " for " + alive + " live keys");
+            System.out.println("ExpirySweepTest[" + mode + "]: " + lingering + " expired keys left in open segments");
+            assertTrue(lingering >= 0 && lingering <= (HEADS + 2L) * SEGMENT / 800, "size " + store.size()
+                    + " for " + alive + " live keys: " + store.stats());
         }
     }
 }

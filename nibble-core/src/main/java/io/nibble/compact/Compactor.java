@@ -435,43 +435,57 @@ public final class Compactor {
      */
     private void sweepExpired(int cpu) {
         long now = System.currentTimeMillis();
-        List<Integer> due = new ArrayList<>(SWEEP_SEGMENTS);
+        List<Integer> claimed = new ArrayList<>(SWEEP_SEGMENTS);
+        // Claimed under the candidates' lock, where plan() claims too: a CLOSED id listed there is the segment's
+        // current incarnation, never an id freed and reused since.
         synchronized (candidates) {
             long oldestPin = epochs.oldestPinned();
             for (int id : candidates) {
-                if (due.size() == SWEEP_SEGMENTS) {
+                if (claimed.size() == SWEEP_SEGMENTS) {
                     break;
                 }
                 // Past its grace every record of the segment is published or abandoned, so the walk reads whole ones.
-                if (segments.minExpiry(id) <= now && segments.state(id) == SegmentTable.CLOSED
-                        && segments.closeStamp(id) <= oldestPin) {
-                    due.add(id);
+                if (segments.minExpiry(id) <= now && segments.closeStamp(id) <= oldestPin
+                        && segments.casState(id, SegmentTable.CLOSED, SegmentTable.COMPACTING)) {
+                    claimed.add(id);
                 }
             }
         }
-        for (int id : due) {
-            if (stopping || !segments.casState(id, SegmentTable.CLOSED, SegmentTable.COMPACTING)) {
-                continue;
-            }
-            try {
-                long seen = segments.minExpiry(id);
+        // Counted as a running pass: a writer waiting for space sees claimed segments will come back.
+        running.incrementAndGet();
+        int done = 0;
+        try {
+            for (; done < claimed.size(); done++) {
+                int id = claimed.get(done);
+                long seen = segments.takeMinExpiry(id);
                 long[] next = {Long.MAX_VALUE};
-                boolean whole = log.walk(id, segments.endBlock(id), segments.endOffset(id), (address, meta, fp) -> {
-                    if (stopping) {
-                        return false;
+                boolean whole = false;
+                try {
+                    whole = !stopping && waiters.get() == 0
+                            && log.walk(id, segments.endBlock(id), segments.endOffset(id), (address, meta, fp) -> {
+                                if (stopping || waiters.get() > 0) {
+                                    return false; // writers need compaction now: the sweep can wait
+                                }
+                                if ((RecordLayout.flags(meta) & RecordLayout.FLAG_EXPIRES) != 0) {
+                                    next[0] = Math.min(next[0], expirer.expireIfDue(address, now, cpu));
+                                }
+                                return true;
+                            });
+                } finally {
+                    // Expiries written meanwhile lowered the cleared value themselves; an unfinished walk puts back
+                    // what it found.
+                    segments.lowerMinExpiry(id, whole ? Math.max(next[0], now + SWEEP_INTERVAL_MILLIS) : seen);
+                    segments.setState(id, SegmentTable.CLOSED);
+                    if (whole) {
+                        sweptSegments.incrementAndGet();
                     }
-                    if ((RecordLayout.flags(meta) & RecordLayout.FLAG_EXPIRES) != 0) {
-                        next[0] = Math.min(next[0], expirer.expireIfDue(address, now, cpu));
-                    }
-                    return true;
-                });
-                if (whole) {
-                    segments.sweptExpiry(id, seen, Math.max(next[0], now + SWEEP_INTERVAL_MILLIS));
-                    sweptSegments.incrementAndGet();
                 }
-            } finally {
-                segments.setState(id, SegmentTable.CLOSED);
             }
+        } finally {
+            for (int i = done + 1; i < claimed.size(); i++) {
+                segments.setState(claimed.get(i), SegmentTable.CLOSED); // an error stopped the sweep before these
+            }
+            running.decrementAndGet();
         }
     }
 

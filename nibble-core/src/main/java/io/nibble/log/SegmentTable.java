@@ -182,7 +182,8 @@ public final class SegmentTable {
 
     /**
      * Records that a record of {@code footprint} bytes expiring at {@code expireAtMillis} went into segment
-     * {@code id}. Compaction treats the expiring bytes of a segment whose latest expiry has passed as garbage.
+     * {@code id}. Compaction treats the live expiring bytes of a segment whose latest expiry has passed as garbage;
+     * {@link #dropExpiring} takes back those of records that stop being live.
      */
     public void noteExpiring(int id, long footprint, long expireAtMillis) {
         LONGS.getAndAdd(expiringBytes, id, footprint);
@@ -197,12 +198,12 @@ public final class SegmentTable {
                 break;
             }
         }
-        for (long current = (long) LONGS.getVolatile(minExpiry, id); current > expireAtMillis;
-             current = (long) LONGS.getVolatile(minExpiry, id)) {
-            if (LONGS.compareAndSet(minExpiry, id, current, expireAtMillis)) {
-                break;
-            }
-        }
+        lowerMinExpiry(id, expireAtMillis);
+    }
+
+    /** An expiring record of {@code footprint} bytes is no longer live here: removed, replaced or relocated. */
+    public void dropExpiring(int id, long footprint) {
+        LONGS.getAndAdd(expiringBytes, id, -footprint);
     }
 
     /** When the segment's earliest record expiry is due, or a later time a sweep set; MAX_VALUE for none. */
@@ -211,11 +212,21 @@ public final class SegmentTable {
     }
 
     /**
-     * After a sweep that found the segment's earliest expiry at {@code seen}: moves it to {@code next} unless a
-     * write lowered it meanwhile, whose earlier expiry then stands.
+     * Starts a sweep: returns the segment's earliest expiry and clears it, so that expiries written while the sweep
+     * walks lower it afresh and none is lost when the sweep sets the next one with {@link #lowerMinExpiry}.
      */
-    public void sweptExpiry(int id, long seen, long next) {
-        LONGS.compareAndSet(minExpiry, id, seen, next);
+    public long takeMinExpiry(int id) {
+        return (long) LONGS.getAndSet(minExpiry, id, Long.MAX_VALUE);
+    }
+
+    /** Makes the segment's earliest expiry at most {@code expireAtMillis}. */
+    public void lowerMinExpiry(int id, long expireAtMillis) {
+        for (long current = (long) LONGS.getVolatile(minExpiry, id); current > expireAtMillis;
+             current = (long) LONGS.getVolatile(minExpiry, id)) {
+            if (LONGS.compareAndSet(minExpiry, id, current, expireAtMillis)) {
+                return;
+            }
+        }
     }
 
     /**
