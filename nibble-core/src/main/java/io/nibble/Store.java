@@ -829,7 +829,7 @@ final class Store implements AutoCloseable {
                     return expireAt;
                 }
                 removeLocked(a, hash, entry, address);
-                return Long.MAX_VALUE;
+                return Compactor.RecordExpirer.REMOVED;
             } finally {
                 index.unlock(a, hash);
             }

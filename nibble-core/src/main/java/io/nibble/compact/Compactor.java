@@ -44,17 +44,28 @@ public final class Compactor {
 
     /** Removes one record from the index if it has expired and the index still references it, under its bucket lock. */
     public interface RecordExpirer {
+        /** What {@link #expireIfDue} answers for a record it removed. */
+        long REMOVED = 0;
+
         /**
-         * @return the record's expiry when it stays indexed and expires after {@code nowMillis}; Long.MAX_VALUE when
-         *     the index no longer references it (dead, or removed now because it expired)
+         * @return the record's expiry when it stays indexed and expires after {@code nowMillis}; {@link #REMOVED}
+         *     when it had expired and is removed now; Long.MAX_VALUE when the index no longer references it
          */
         long expireIfDue(long address, long nowMillis, int cpu);
     }
 
     /** Most segments one idle pass sweeps for expired records. */
     static final int SWEEP_SEGMENTS = 4;
-    /** A swept segment is swept again no sooner than this, however its records' expiries are spread. */
+    /** A swept segment is swept again no sooner than this. */
     static final long SWEEP_INTERVAL_MILLIS = 1_000;
+    /**
+     * A swept segment is swept again once this share of its remaining expiring records is due: the share of expired
+     * keys Redis's active expiry accepts leaving (ACTIVE_EXPIRE_CYCLE_ACCEPTABLE_STALE), so each walk finds that
+     * much to remove, however widely the expiries are spread.
+     */
+    static final double SWEEP_DUE_SHARE = 0.1;
+    /** Most of one thread's time the sweep may take, however many segments are due (Redis allows 25%). */
+    static final double SWEEP_SHARE = 0.1;
 
     /** Garbage share of used bytes above which tidying starts. */
     static final double TIDY_GARBAGE = 0.04;
@@ -83,6 +94,7 @@ public final class Compactor {
     private final AtomicLong relocatedBytes = new AtomicLong();
     private final AtomicLong freedSegments = new AtomicLong();
     private final AtomicLong sweptSegments = new AtomicLong();
+    private final DutyCycle sweepPace = new DutyCycle(SWEEP_SHARE);
     /**
      * Blocks this node's compaction has given back. Passes judge their yield by it rather than by the allocator's
      * free count, which concurrent writers drain while a pass runs.
@@ -434,6 +446,10 @@ public final class Compactor {
      * key removes it. Open segments are left to reads and to compaction once sealed.
      */
     private void sweepExpired(int cpu) {
+        long startNanos = System.nanoTime();
+        if (!sweepPace.allowed(startNanos)) {
+            return;
+        }
         long now = System.currentTimeMillis();
         List<Integer> claimed = new ArrayList<>(SWEEP_SEGMENTS);
         // Claimed under the candidates' lock, where plan() claims too: a CLOSED id listed there is the segment's
@@ -458,7 +474,8 @@ public final class Compactor {
             for (; done < claimed.size(); done++) {
                 int id = claimed.get(done);
                 long seen = segments.takeMinExpiry(id);
-                long[] next = {Long.MAX_VALUE};
+                long[][] remaining = {new long[64]};
+                int[] count = {0};
                 boolean whole = false;
                 try {
                     whole = !stopping && waiters.get() == 0
@@ -467,14 +484,20 @@ public final class Compactor {
                                     return false; // writers need compaction now: the sweep can wait
                                 }
                                 if ((RecordLayout.flags(meta) & RecordLayout.FLAG_EXPIRES) != 0) {
-                                    next[0] = Math.min(next[0], expirer.expireIfDue(address, now, cpu));
+                                    long expiry = expirer.expireIfDue(address, now, cpu);
+                                    if (expiry != RecordExpirer.REMOVED && expiry != Long.MAX_VALUE) {
+                                        if (count[0] == remaining[0].length) {
+                                            remaining[0] = Arrays.copyOf(remaining[0], 2 * count[0]);
+                                        }
+                                        remaining[0][count[0]++] = expiry;
+                                    }
                                 }
                                 return true;
                             });
                 } finally {
                     // Expiries written meanwhile lowered the cleared value themselves; an unfinished walk puts back
                     // what it found.
-                    segments.lowerMinExpiry(id, whole ? Math.max(next[0], now + SWEEP_INTERVAL_MILLIS) : seen);
+                    segments.lowerMinExpiry(id, whole ? nextSweep(remaining[0], count[0], now) : seen);
                     segments.setState(id, SegmentTable.CLOSED);
                     if (whole) {
                         sweptSegments.incrementAndGet();
@@ -486,7 +509,24 @@ public final class Compactor {
                 segments.setState(claimed.get(i), SegmentTable.CLOSED); // an error stopped the sweep before these
             }
             running.decrementAndGet();
+            if (!claimed.isEmpty()) {
+                sweepPace.ran(startNanos, System.nanoTime());
+            }
         }
+    }
+
+    /**
+     * When to sweep a segment again, given the expiries of its expiring records still indexed: once
+     * {@link #SWEEP_DUE_SHARE} of them are due, but no sooner than {@link #SWEEP_INTERVAL_MILLIS} from now; never
+     * (MAX_VALUE) when none is left. Sorts the first {@code count} entries of {@code expiries}.
+     */
+    static long nextSweep(long[] expiries, int count, long nowMillis) {
+        if (count == 0) {
+            return Long.MAX_VALUE;
+        }
+        Arrays.sort(expiries, 0, count);
+        int rank = (int) Math.ceil(count * SWEEP_DUE_SHARE); // 1-based: the rank-th earliest expiry
+        return Math.max(expiries[rank - 1], nowMillis + SWEEP_INTERVAL_MILLIS);
     }
 
     /** Walks the victim's records from its first block to its sealed end, moving the live ones. */
