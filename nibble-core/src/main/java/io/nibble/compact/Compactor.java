@@ -17,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import java.util.stream.LongStream;
 
 /**
  * Compaction for one node: worker threads that pick sealed segments by cost-benefit, relocate their live records
@@ -93,7 +94,6 @@ public final class Compactor {
     private final AtomicLong compactedSegments = new AtomicLong();
     private final AtomicLong relocatedBytes = new AtomicLong();
     private final AtomicLong freedSegments = new AtomicLong();
-    private final AtomicLong sweptSegments = new AtomicLong();
     private final DutyCycle sweepPace = new DutyCycle(SWEEP_SHARE);
     /**
      * Blocks this node's compaction has given back. Passes judge their yield by it rather than by the allocator's
@@ -171,11 +171,6 @@ public final class Compactor {
 
     public long freedSegments() {
         return freedSegments.get();
-    }
-
-    /** Segments swept for expired records since the store opened. */
-    public long sweptSegments() {
-        return sweptSegments.get();
     }
 
     /**
@@ -474,8 +469,7 @@ public final class Compactor {
             for (; done < claimed.size(); done++) {
                 int id = claimed.get(done);
                 long seen = segments.takeMinExpiry(id);
-                long[][] remaining = {new long[64]};
-                int[] count = {0};
+                LongStream.Builder remaining = LongStream.builder(); // expiries of the records it leaves
                 boolean whole = false;
                 try {
                     whole = !stopping && waiters.get() == 0
@@ -486,10 +480,7 @@ public final class Compactor {
                                 if ((RecordLayout.flags(meta) & RecordLayout.FLAG_EXPIRES) != 0) {
                                     long expiry = expirer.expireIfDue(address, now, cpu);
                                     if (expiry != RecordExpirer.REMOVED && expiry != Long.MAX_VALUE) {
-                                        if (count[0] == remaining[0].length) {
-                                            remaining[0] = Arrays.copyOf(remaining[0], 2 * count[0]);
-                                        }
-                                        remaining[0][count[0]++] = expiry;
+                                        remaining.add(expiry);
                                     }
                                 }
                                 return true;
@@ -497,11 +488,8 @@ public final class Compactor {
                 } finally {
                     // Expiries written meanwhile lowered the cleared value themselves; an unfinished walk puts back
                     // what it found.
-                    segments.lowerMinExpiry(id, whole ? nextSweep(remaining[0], count[0], now) : seen);
+                    segments.lowerMinExpiry(id, whole ? nextSweep(remaining.build().toArray(), now) : seen);
                     segments.setState(id, SegmentTable.CLOSED);
-                    if (whole) {
-                        sweptSegments.incrementAndGet();
-                    }
                 }
             }
         } finally {
@@ -518,14 +506,14 @@ public final class Compactor {
     /**
      * When to sweep a segment again, given the expiries of its expiring records still indexed: once
      * {@link #SWEEP_DUE_SHARE} of them are due, but no sooner than {@link #SWEEP_INTERVAL_MILLIS} from now; never
-     * (MAX_VALUE) when none is left. Sorts the first {@code count} entries of {@code expiries}.
+     * (MAX_VALUE) when none is left. Sorts {@code expiries}.
      */
-    static long nextSweep(long[] expiries, int count, long nowMillis) {
-        if (count == 0) {
+    static long nextSweep(long[] expiries, long nowMillis) {
+        if (expiries.length == 0) {
             return Long.MAX_VALUE;
         }
-        Arrays.sort(expiries, 0, count);
-        int rank = (int) Math.ceil(count * SWEEP_DUE_SHARE); // 1-based: the rank-th earliest expiry
+        Arrays.sort(expiries);
+        int rank = (int) Math.ceil(expiries.length * SWEEP_DUE_SHARE); // 1-based: the rank-th earliest expiry
         return Math.max(expiries[rank - 1], nowMillis + SWEEP_INTERVAL_MILLIS);
     }
 
