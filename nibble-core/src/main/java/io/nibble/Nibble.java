@@ -222,7 +222,8 @@ public final class Nibble implements AutoCloseable {
 
     /**
      * Inserts or replaces the value of {@code key}, expiring at {@code expireAtMillis} (epoch milliseconds; 0 for
-     * never). An expired key reads as absent and compaction drops it.
+     * never). An expired key reads as absent. It leaves the store when a read or an update finds it expired (as
+     * Redis expires a key on access), when the background sweep reaches its segment, or when compaction does.
      */
     public void put(byte[] key, byte[] value, long expireAtMillis) {
         Objects.requireNonNull(key, "key");
@@ -371,6 +372,11 @@ public final class Nibble implements AutoCloseable {
 
     private static byte[] requireKey(byte[] key) {
         return Objects.requireNonNull(key, "key");
+    }
+
+    /** Tests only: {@code hook} runs between a read finding a key expired and the key's removal. */
+    void onExpiredRead(Runnable hook) {
+        store.onExpiredRead(hook);
     }
 
     /** Largest value this store accepts. */

@@ -19,8 +19,8 @@ package io.nibble;
  * @param reserveBytes bytes held back for compaction
  * @param indexResizes index subtable resizes completed since the store opened
  * @param expiringKeys keys with an expiry, counted as {@code keys} is
- * @param expiredKeys keys removed or written over after their expiry passed, whether a command found them or the
- *     background sweep did (Redis's {@code expired_keys})
+ * @param expiredKeys keys removed or written over after their expiry passed, whether a read, a write or the
+ *     background sweep found them (Redis's {@code expired_keys})
  */
 public record NibbleStats(long keys, long liveBytes, long usedBytes, long capacityBytes, long residentBytes,
                           long compactedSegments, long indexBytes, long segments, long relocatedBytes,

@@ -358,6 +358,9 @@ final class Store implements AutoCloseable {
                     }
                     Update d = java.util.Objects.requireNonNull(mutator.apply(current, expireAt), "update");
                     if (d.kind() == Update.Kind.KEEP) {
+                        if (old >= 0 && current == null) {
+                            removeLocked(a, hash, entry, old); // expired: lazy expiry, as a read does
+                        }
                         return;
                     }
                     if (d.kind() == Update.Kind.DELETE) {
@@ -648,7 +651,7 @@ final class Store implements AutoCloseable {
                     unchanged = arrays[i].validate(arrays[i].bucketOf(hashes[i]), versions[i]);
                 }
                 if (unchanged) {
-                    return values;
+                    return expireOnRead(keys, hashes, values);
                 }
                 backoff(attempt);
             }
@@ -661,19 +664,22 @@ final class Store implements AutoCloseable {
                     values[i] = readValue(arrays[i], arrays[i].bucketOf(hashes[i]), HashIndex.tag(hashes[i]), keys[i],
                             values[i]);
                 }
-                return values;
             } finally {
                 unlockAll(hashes, order, arrays, shared, locked);
             }
+            return expireOnRead(keys, hashes, values);
         } finally {
             epochs.unpin(slot);
         }
     }
 
+    /** What {@link #readValue} answers for a key whose record has expired; compared by identity. */
+    private static final byte[] EXPIRED = new byte[0];
+
     /**
-     * The value of {@code key} in {@code bucket} of {@code a}, or null, reusing {@code reuse} when it has the right
-     * length. Under the bucket's lock the result is exact; without it the caller validates the bucket's version
-     * afterwards and retries on a change.
+     * The value of {@code key} in {@code bucket} of {@code a}, null when absent or {@link #EXPIRED}, reusing
+     * {@code reuse} when it has the right length. Under the bucket's lock the result is exact; without it the caller
+     * validates the bucket's version afterwards and retries on a change.
      */
     private byte[] readValue(BucketArray a, long bucket, long tag, Object key, byte[] reuse) {
         long address = index.find(a, bucket, tag, key);
@@ -682,10 +688,10 @@ final class Store implements AutoCloseable {
         }
         long meta = mem.getLong(address);
         if (isExpired(meta, address)) {
-            return null;
+            return EXPIRED;
         }
         int length = RecordLayout.valueLength(meta);
-        byte[] out = reuse != null && reuse.length == length ? reuse : new byte[length];
+        byte[] out = reuse != null && reuse != EXPIRED && reuse.length == length ? reuse : new byte[length];
         mem.read(valueAddress(address, meta), out, 0, length);
         return out;
     }
@@ -800,6 +806,48 @@ final class Store implements AutoCloseable {
         return keyBytes;
     }
 
+    /**
+     * Lazy expiry, as Redis expires a key it looks up: a read that found the key's record expired removes it, so its
+     * bytes count dead at once and it counts as an expired key. The expiry is read again under the bucket lock, as
+     * an update may have moved it since the read. The caller holds an epoch pin.
+     */
+    private void expireOnRead(long hash, long tag, Object key) {
+        Runnable hook = expiredReadHook;
+        if (hook != null) {
+            hook.run();
+        }
+        BucketArray a = index.lock(hash);
+        try {
+            long entry = index.slotOf(a, hash, tag, key);
+            if (entry >= 0) {
+                long address = index.addressAt(a, entry);
+                if (isExpired(mem.getLong(address), address)) {
+                    removeLocked(a, hash, entry, address);
+                }
+            }
+        } finally {
+            index.unlock(a, hash);
+        }
+    }
+
+    /** Tests only: runs after a read found a key expired, before it locks the bucket to remove it. */
+    private volatile Runnable expiredReadHook;
+
+    void onExpiredRead(Runnable hook) {
+        expiredReadHook = hook;
+    }
+
+    /** {@link #getAll}'s answer: {@link #EXPIRED} values become null once their keys are expired. */
+    private byte[][] expireOnRead(Object[] keys, long[] hashes, byte[][] values) {
+        for (int i = 0; i < values.length; i++) {
+            if (values[i] == EXPIRED) {
+                values[i] = null;
+                expireOnRead(hashes[i], HashIndex.tag(hashes[i]), keys[i]);
+            }
+        }
+        return values;
+    }
+
     /** Active expiry: drops one record of a claimed segment if it expired and the index still references it. */
     private long expireIfDue(long address, long nowMillis, int cpu) {
         long meta = mem.getLong(address);
@@ -901,9 +949,11 @@ final class Store implements AutoCloseable {
                 }
                 long address = index.find(a, b, tag, key);
                 long length = -1;
+                boolean expired = false;
                 if (address >= 0) {
                     long meta = mem.getLong(address);
-                    if (!isExpired(meta, address)) {
+                    expired = isExpired(meta, address);
+                    if (!expired) {
                         length = RecordLayout.valueLength(meta);
                         long n = Math.min(length, into.byteSize());
                         if (n > 0) {
@@ -912,6 +962,9 @@ final class Store implements AutoCloseable {
                     }
                 }
                 if (a.validate(b, v)) {
+                    if (expired) {
+                        expireOnRead(hash, tag, key);
+                    }
                     return length;
                 }
             }
@@ -941,10 +994,14 @@ final class Store implements AutoCloseable {
                     continue;
                 }
                 byte[] result = readValue(a, b, tag, key, out);
-                if (result != null) {
+                if (result != null && result != EXPIRED) {
                     out = result; // a retry reuses the array when the length holds
                 }
                 if (a.validate(b, v)) {
+                    if (result == EXPIRED) {
+                        expireOnRead(hash, tag, key);
+                        return null;
+                    }
                     return result;
                 }
             }
@@ -987,9 +1044,12 @@ final class Store implements AutoCloseable {
                     continue;
                 }
                 long address = index.find(a, b, tag, key);
-                long result = ofRecord.applyAsLong(
-                        address >= 0 && !isExpired(mem.getLong(address), address) ? address : -1);
+                boolean expired = address >= 0 && isExpired(mem.getLong(address), address);
+                long result = ofRecord.applyAsLong(expired ? -1 : address);
                 if (a.validate(b, v)) {
+                    if (expired) {
+                        expireOnRead(hash, tag, key);
+                    }
                     return result;
                 }
             }

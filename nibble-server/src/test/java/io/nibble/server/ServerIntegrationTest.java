@@ -114,11 +114,16 @@ class ServerIntegrationTest {
             j.configResetStat();
             j.set("x", "1", SetParams.setParams().px(30));
             j.set("y", "1", SetParams.setParams().px(30));
+            j.set("z", "1", SetParams.setParams().px(30));
             Thread.sleep(60);
             assertTrue(j.info("stats").contains("\r\nexpired_keys:0\r\n"), "reading nothing removes nothing yet");
             j.set("x", "2");
             assertEquals(0, j.del("y", "nothing"), "an expired key deletes as absent");
             assertTrue(j.info("stats").contains("\r\nexpired_keys:2\r\n"), j.info("stats"));
+            long keys = j.dbSize();
+            assertNull(j.get("z"));
+            assertEquals(keys - 1, j.dbSize(), "a read removes the expired key it finds, as Redis does");
+            assertTrue(j.info("stats").contains("\r\nexpired_keys:3\r\n"), j.info("stats"));
         }
     }
 
