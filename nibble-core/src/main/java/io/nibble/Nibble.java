@@ -358,13 +358,27 @@ public final class Nibble implements AutoCloseable {
      * @return the number of keys removed that had not expired
      */
     public long clear() {
+        return clear(key -> { });
+    }
+
+    /**
+     * Removes every key as {@link #clear()} does, and passes each removed key that had not expired to
+     * {@code removedKey} (what Redis's FLUSHALL needs to break the WATCHes on keys that existed).
+     *
+     * @return the number of keys removed that had not expired
+     */
+    public long clear(java.util.function.Consumer<byte[]> removedKey) {
+        Objects.requireNonNull(removedKey, "removedKey");
         long removed = 0;
         long cursor = 0;
         do {
             java.util.List<byte[]> keys = new java.util.ArrayList<>();
             cursor = store.scan(cursor, 1024, true, keys::add);
             for (byte[] key : keys) {
-                removed += store.delete((Object) key) ? 1 : 0;
+                if (store.delete((Object) key)) {
+                    removed++;
+                    removedKey.accept(key);
+                }
             }
         } while (cursor != 0);
         return removed;

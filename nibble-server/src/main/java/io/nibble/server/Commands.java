@@ -37,7 +37,7 @@ final class Commands {
         this.keys = new KeyCommands(store);
         this.bitmaps = new BitmapCommands(store, limits);
         this.connection = new ConnectionCommands(config, clients, transactions);
-        this.server = new ServerCommands(store, config, stats, slowLog, clients, shutdown);
+        this.server = new ServerCommands(store, config, stats, slowLog, clients, locks, shutdown);
     }
 
     /**
@@ -145,7 +145,8 @@ final class Commands {
             try {
                 return runCatching(session, command, name, args, out);
             } finally {
-                locks.unlockAll(true);
+                locks.unlockAll(session.flushedStripes);
+                session.flushedStripes = null;
                 locks.unguard();
             }
         }

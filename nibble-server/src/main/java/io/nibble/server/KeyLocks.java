@@ -165,9 +165,10 @@ final class KeyLocks {
         }
     }
 
-    void unlockAll(boolean wrote) {
+    /** Releases every stripe; the versions of those in {@code wrote} (may be null: none) move on. */
+    void unlockAll(java.util.BitSet wrote) {
         for (int i = 0; i < STRIPES; i++) {
-            unlockExclusive(i, wrote);
+            unlockExclusive(i, wrote != null && wrote.get(i));
         }
     }
 

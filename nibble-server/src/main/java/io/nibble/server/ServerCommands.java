@@ -24,15 +24,17 @@ final class ServerCommands {
     private final ServerStats stats;
     private final SlowLog slowLog;
     private final Clients clients;
+    private final KeyLocks locks;
     private final Runnable shutdown;
 
     ServerCommands(Nibble store, ServerConfig config, ServerStats stats, SlowLog slowLog, Clients clients,
-                   Runnable shutdown) {
+                   KeyLocks locks, Runnable shutdown) {
         this.store = store;
         this.config = config;
         this.stats = stats;
         this.slowLog = slowLog;
         this.clients = clients;
+        this.locks = locks;
         this.shutdown = shutdown;
     }
 
@@ -55,10 +57,7 @@ final class ServerCommands {
                 Reply.write(out, Reply.OK);
             }
             case "DBSIZE" -> Reply.integer(out, store.size());
-            case "FLUSHALL", "FLUSHDB" -> {
-                store.clear();
-                Reply.write(out, Reply.OK);
-            }
+            case "FLUSHALL", "FLUSHDB" -> flush(s, a, out);
             case "TIME" -> {
                 long micros = System.currentTimeMillis() * 1000 + (System.nanoTime() / 1000) % 1000;
                 Reply.arrayHeader(out, 2);
@@ -78,6 +77,21 @@ final class ServerCommands {
             }
             default -> throw new IllegalStateException(name + " is in the command table but has no case here");
         }
+    }
+
+    /**
+     * FLUSHALL and FLUSHDB (one database: the same). ASYNC and SYNC are accepted and both clear before replying. It
+     * runs with every key stripe held, and notes the stripes of the keys that existed for the release.
+     */
+    private void flush(Session s, byte[][] a, ByteBuf out) {
+        String mode = a.length == 2 ? text(a[1]).toUpperCase(Locale.ROOT) : "SYNC";
+        if (a.length > 2 || !(mode.equals("ASYNC") || mode.equals("SYNC"))) {
+            throw new CommandError("ERR syntax error");
+        }
+        java.util.BitSet flushed = new java.util.BitSet(KeyLocks.STRIPES);
+        store.clear(key -> flushed.set(locks.stripe(key)));
+        s.flushedStripes = flushed;
+        Reply.write(out, Reply.OK);
     }
 
     /** COMMAND and its subcommands, answered from {@link CommandTable}. */

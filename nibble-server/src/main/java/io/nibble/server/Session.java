@@ -38,6 +38,11 @@ final class Session {
     boolean lastChanged;
     /** Which of its keys the multi-key write now running changed; null when it does not say (all or none). */
     boolean[] changedPerKey;
+    /**
+     * The stripes of the keys that existed when the FLUSHALL or FLUSHDB now running removed them: only their
+     * versions move, so a WATCH on a key that did not exist still holds, as in Redis. Null otherwise.
+     */
+    java.util.BitSet flushedStripes;
     /** Close once the reply of the command now running is sent: QUIT, SHUTDOWN, or a CLIENT KILL of itself. */
     boolean closeAfterReply;
     int protocol = 2;

@@ -156,11 +156,15 @@ final class Transactions {
                 if (s.lastChanged) {
                     markChangedStripes(command, s.changedPerKey, changed);
                 }
+                if (s.flushedStripes != null) {
+                    changed.or(s.flushedStripes);
+                    s.flushedStripes = null;
+                }
             }
         } finally {
             s.inExec = false;
             if (everyKey) {
-                locks.unlockAll(ran);
+                locks.unlockAll(ran ? changed : null);
             } else {
                 // Only the stripes of keys the transaction changed move their versions, so that a WATCH elsewhere
                 // on a key it merely read or left as it was still holds.

@@ -63,7 +63,30 @@ class TransactionTest {
             other.flushAll();
             t = j.multi();
             t.get("k");
-            assertNull(t.exec(), "FLUSHALL changes every key");
+            assertNull(t.exec(), "FLUSHALL removing a watched key changes it");
+
+            j.watch("absent");
+            other.set("k", "v");
+            other.flushAll();
+            t = j.multi();
+            t.get("absent");
+            assertEquals(java.util.Collections.singletonList(null), t.exec(),
+                    "as in Redis, FLUSHALL leaves a WATCH on a key that did not exist");
+
+            j.set("k", "v");
+            j.watch("k");
+            t = other.multi();
+            t.sendCommand(Protocol.Command.FLUSHDB, "SYNC");
+            t.get("k");
+            List<Object> flushed = t.exec();
+            assertEquals(2, flushed.size());
+            assertNull(flushed.get(1), "the key is gone within the transaction");
+            t = j.multi();
+            t.get("k");
+            assertNull(t.exec(), "a FLUSHDB inside another client's EXEC changes the watched key too");
+            assertEquals("ERR syntax error",
+                    org.junit.jupiter.api.Assertions.assertThrows(JedisDataException.class,
+                            () -> j.sendCommand(Protocol.Command.FLUSHALL, "LATER")).getMessage());
 
             j.set("k", "v");
             j.watch("k");
