@@ -79,28 +79,37 @@ class LazyExpiryTest {
     }
 
     /**
-     * A writer puts a fresh value between a read finding the old one expired and the read's removal: the removal
-     * must see the new expiry under the lock and keep the key.
+     * A writer puts a fresh value between an optimistic lookup finding the old one expired and the lookup's removal:
+     * the removal must see the new expiry under the lock and keep the key. (Updates such as {@code expireAt} find
+     * and remove the expired record under one lock, so nothing can come between.)
      */
     @ParameterizedTest
-    @EnumSource(UpdateMode.class)
-    void aValueWrittenAfterTheReadSurvivesItsLazyExpiry(UpdateMode mode) throws Exception {
-        try (Nibble store = Nibble.builder().capacity(16L << 20).updateMode(mode).build()) {
-            byte[] key = TestValues.key(7);
-            store.put(key, new byte[100], System.currentTimeMillis() + 20);
-            Thread.sleep(40);
-            byte[] fresh = TestValues.value(7, 2, 100, new SplittableRandom(7));
-            long expiredBefore = store.stats().expiredKeys();
-            store.onExpiredRead(() -> store.put(key, fresh, System.currentTimeMillis() + 60_000));
-            assertNull(store.get(key), "the read saw the expired value");
-            store.onExpiredRead(null);
-            byte[] after = store.get(key);
-            assertTrue(after != null, "the fresh value was removed");
-            assertEquals(2, TestValues.check(7, after));
-            assertEquals(1, store.stats().keys());
-            // Written over after its expiry: the old record counts as expired, as a SET over an expired key does.
-            assertEquals(1, store.stats().expiredKeys() - expiredBefore);
-            store.verify(); // throws naming the first broken invariant
+    @EnumSource(value = Lookup.class, names = {"GET", "GET_INTO", "GET_MEMORY_SEGMENT_KEY", "GET_ALL", "CONTAINS",
+            "MEMORY_USAGE"})
+    void aValueWrittenAfterTheLookupSurvivesItsLazyExpiry(Lookup lookup) throws Exception {
+        for (UpdateMode mode : UpdateMode.values()) {
+            try (Nibble store = Nibble.builder().capacity(16L << 20).updateMode(mode).build()) {
+                byte[] key = TestValues.key(7);
+                store.put(key, new byte[100], System.currentTimeMillis() + 20);
+                Thread.sleep(40);
+                byte[] fresh = TestValues.value(7, 2, 100, new SplittableRandom(7));
+                long expiredBefore = store.stats().expiredKeys();
+                int[] hookRuns = {0};
+                store.onExpiredRead(() -> {
+                    hookRuns[0]++;
+                    store.put(key, fresh, System.currentTimeMillis() + 60_000);
+                });
+                lookup.lookUp.accept(store, key); // asserts that it saw the key absent
+                store.onExpiredRead(null);
+                assertEquals(1, hookRuns[0], mode + ": the lookup found the key expired once");
+                byte[] after = store.get(key);
+                assertTrue(after != null, mode + ": the fresh value was removed");
+                assertEquals(2, TestValues.check(7, after));
+                assertEquals(1, store.stats().keys());
+                // Written over after its expiry: the old record counts as expired, as a SET over an expired key does.
+                assertEquals(1, store.stats().expiredKeys() - expiredBefore, mode.toString());
+                store.verify(); // throws naming the first broken invariant
+            }
         }
     }
 

@@ -89,8 +89,8 @@ final class ServerCommands {
             throw new CommandError("ERR syntax error");
         }
         java.util.BitSet flushed = new java.util.BitSet(KeyLocks.STRIPES);
+        s.flushedStripes = flushed; // before the clear: if it fails half way, the keys it removed still count
         store.clear(key -> flushed.set(locks.stripe(key)));
-        s.flushedStripes = flushed;
         Reply.write(out, Reply.OK);
     }
 

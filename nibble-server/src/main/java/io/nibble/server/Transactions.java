@@ -156,12 +156,10 @@ final class Transactions {
                 if (s.lastChanged) {
                     markChangedStripes(command, s.changedPerKey, changed);
                 }
-                if (s.flushedStripes != null) {
-                    changed.or(s.flushedStripes);
-                    s.flushedStripes = null;
-                }
+                takeFlushedStripes(s, changed);
             }
         } finally {
+            takeFlushedStripes(s, changed); // a FLUSHALL that failed half way removed keys too
             s.inExec = false;
             if (everyKey) {
                 locks.unlockAll(ran ? changed : null);
@@ -175,6 +173,14 @@ final class Transactions {
             }
             locks.unguard();
             unwatch(s);
+        }
+    }
+
+    /** Adds the stripes of the keys a FLUSHALL inside EXEC removed, if one ran, to {@code changed}. */
+    private static void takeFlushedStripes(Session s, BitSet changed) {
+        if (s.flushedStripes != null) {
+            changed.or(s.flushedStripes);
+            s.flushedStripes = null;
         }
     }
 

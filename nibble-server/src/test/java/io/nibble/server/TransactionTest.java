@@ -84,9 +84,15 @@ class TransactionTest {
             t = j.multi();
             t.get("k");
             assertNull(t.exec(), "a FLUSHDB inside another client's EXEC changes the watched key too");
+
+            j.set("k", "v");
+            j.watch("k");
             assertEquals("ERR syntax error",
                     org.junit.jupiter.api.Assertions.assertThrows(JedisDataException.class,
-                            () -> j.sendCommand(Protocol.Command.FLUSHALL, "LATER")).getMessage());
+                            () -> other.sendCommand(Protocol.Command.FLUSHALL, "LATER")).getMessage());
+            t = j.multi();
+            t.get("k");
+            assertEquals(List.of("v"), t.exec(), "a refused FLUSHALL changes nothing");
 
             j.set("k", "v");
             j.watch("k");
