@@ -80,6 +80,37 @@ class ExpirySweepTest {
         }
     }
 
+    /**
+     * Keys written last stay in their log head's open segment while nothing else is written. Once the head has been
+     * idle for a second with an expiry passed, it is sealed and swept, so an idle store forgets its expired keys
+     * without a read, as Redis's active expiry does.
+     */
+    @ParameterizedTest
+    @EnumSource(UpdateMode.class)
+    void expiredKeysInAnIdleOpenSegmentLeaveToo(UpdateMode mode) throws Exception {
+        try (Nibble store = store(mode)) {
+            int n = 100; // 100 KiB: well within the open segments
+            for (int i = 0; i < n; i++) {
+                store.put(TestValues.key(i), new byte[1000], i % 2 == 0 ? System.currentTimeMillis() + 200 : 0);
+            }
+            assertEquals(n, store.size());
+            long deadline = System.currentTimeMillis() + 10_000;
+            while (store.size() > n / 2 && System.currentTimeMillis() < deadline) {
+                Thread.sleep(50);
+            }
+            NibbleStats stats = store.stats();
+            assertEquals(n / 2, stats.keys(), "expired keys in idle open segments are still indexed: " + stats);
+            assertEquals(n / 2, stats.expiredKeys(), stats.toString());
+            assertEquals(0, stats.expiringKeys(), stats.toString());
+            store.verify(); // throws naming the first broken invariant
+            for (int i = 1; i < n; i += 2) {
+                assertEquals(1000, store.get(TestValues.key(i)).length, "key " + i);
+            }
+            store.put(TestValues.key(n), new byte[1000]); // the heads take writes again
+            assertEquals(n / 2 + 1, store.size());
+        }
+    }
+
     private static boolean sameCounts(NibbleStats a, NibbleStats b) {
         return a.keys() == b.keys() && a.expiredKeys() == b.expiredKeys() && a.expiringKeys() == b.expiringKeys()
                 && a.liveBytes() == b.liveBytes();

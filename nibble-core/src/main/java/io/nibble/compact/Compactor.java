@@ -238,6 +238,10 @@ public final class Compactor {
                         fruitlessPasses.incrementAndGet(); // nothing to clean, nothing in flight, nothing freed
                     }
                     if (!pressure) {
+                        // Idle open segments with expired records are sealed first, so the sweep can reach them.
+                        long nowMillis = System.currentTimeMillis();
+                        log.sealIdleExpired(nowMillis, SWEEP_INTERVAL_MILLIS);
+                        log.sealIfIdleAndExpired(out, nowMillis, SWEEP_INTERVAL_MILLIS);
                         sweepExpired(cpu);
                     }
                     LockSupport.parkNanos(pressure ? 1_000_000 : 10_000_000);
@@ -438,7 +442,8 @@ public final class Compactor {
      * leave the index (and its count) and their bytes become garbage without waiting for a read or for the
      * segment's turn in compaction. A segment is claimed (CLOSED to COMPACTING) while it is walked, so compaction
      * cannot free it meanwhile; its records are removed under their bucket locks, exactly as a read of an expired
-     * key removes it. Open segments are left to reads and to compaction once sealed.
+     * key removes it. Open segments are reached once sealed: by a write that fills them, or by the idle check
+     * before each sweep ({@link NodeLog#sealIfIdleAndExpired}).
      */
     private void sweepExpired(int cpu) {
         long startNanos = System.nanoTime();

@@ -14,6 +14,14 @@ public class Appender {
     /** Blocks linked into the segment so far, and the most it may take. */
     int blocks;
     int maxBlocks;
+    /**
+     * Where the appender stood when an idle check last looked (segment, block, offset), and since when (epoch ms)
+     * it has stood there; see {@link NodeLog#sealIfIdleAndExpired}. Touched only by the appender's holder.
+     */
+    int idleSegment = -1;
+    int idleBlock;
+    int idleOffset;
+    long idleSinceMillis;
 
     public int segment() {
         return segment;
@@ -25,5 +33,6 @@ public class Appender {
         offset = 0;
         blocks = 0;
         maxBlocks = 0;
+        idleSegment = -1;
     }
 }

@@ -293,6 +293,45 @@ public final class NodeLog {
         return sealedAny;
     }
 
+    /**
+     * Seals {@code a}'s segment when it holds a record whose expiry has passed and nothing has been appended to it
+     * for {@code idleMillis}. The expiry sweep walks only sealed segments, so an idle open segment would otherwise
+     * keep its expired keys indexed until a write fills it; sealing leaves the rest of its last block unused until
+     * compaction takes the segment. The caller holds the appender.
+     *
+     * @return true when it sealed
+     */
+    public boolean sealIfIdleAndExpired(Appender a, long nowMillis, long idleMillis) {
+        if (a.segment < 0) {
+            return false;
+        }
+        if (a.segment != a.idleSegment || a.block != a.idleBlock || a.offset != a.idleOffset) {
+            a.idleSegment = a.segment;
+            a.idleBlock = a.block;
+            a.idleOffset = a.offset;
+            a.idleSinceMillis = nowMillis;
+            return false;
+        }
+        if (nowMillis - a.idleSinceMillis < idleMillis || segments.minExpiry(a.segment) > nowMillis) {
+            return false;
+        }
+        seal(a);
+        return true;
+    }
+
+    /** {@link #sealIfIdleAndExpired} for each head no writer holds right now. */
+    public void sealIdleExpired(long nowMillis, long idleMillis) {
+        for (LogHead h : heads) {
+            if (h.tryLock()) {
+                try {
+                    sealIfIdleAndExpired(h, nowMillis, idleMillis);
+                } finally {
+                    h.unlock();
+                }
+            }
+        }
+    }
+
     /** Seals every head's segment (used at close and by tests that want everything compactable). */
     public void sealHeads() {
         for (LogHead h : heads) {
