@@ -21,15 +21,22 @@ package io.nibble;
  * @param expiringKeys keys with an expiry, counted as {@code keys} is
  * @param expiredKeys keys removed or written over after their expiry passed, whether a read, a write or the
  *     background sweep found them (Redis's {@code expired_keys})
+ * @param meanExpiryMillis mean expiry (epoch ms) of the keys with one, 0 when none has; its distance from now is
+ *     Redis's {@code avg_ttl}
  */
 public record NibbleStats(long keys, long liveBytes, long usedBytes, long capacityBytes, long residentBytes,
                           long compactedSegments, long indexBytes, long segments, long relocatedBytes,
                           long fullRejections, long reserveBytes, long indexResizes, long expiringKeys,
-                          long expiredKeys) {
+                          long expiredKeys, long meanExpiryMillis) {
 
     /** Held memory over live data: 1.0 means no overhead. */
     public double usedOverLive() {
         return liveBytes == 0 ? 0 : (double) usedBytes / liveBytes;
+    }
+
+    /** Mean time to live of the keys with an expiry, in ms from {@code nowMillis}; 0 when none has (avg_ttl). */
+    public long averageTtlMillis(long nowMillis) {
+        return expiringKeys > 0 && meanExpiryMillis > nowMillis ? meanExpiryMillis - nowMillis : 0;
     }
 
     /** Live bytes over capacity. */

@@ -57,6 +57,12 @@ final class Store implements AutoCloseable {
     private final AtomicLong fullRejections = new AtomicLong();
     /** Indexed records that carry an expiry (Redis's {@code expires=}); changed only under the key's bucket lock. */
     private final java.util.concurrent.atomic.LongAdder expiringKeys = new java.util.concurrent.atomic.LongAdder();
+    /**
+     * Sum of the expiries of the records {@link #expiringKeys} counts, each as whole seconds after the store opened
+     * (clamped to 0..2^32, so two billion keys cannot overflow it): their mean is Redis's avg_ttl.
+     */
+    private final java.util.concurrent.atomic.LongAdder expirySum = new java.util.concurrent.atomic.LongAdder();
+    private final long openedMillis = System.currentTimeMillis();
     /** Expired records that left the index or were written over: Redis's {@code expired_keys}. */
     private final java.util.concurrent.atomic.LongAdder expiredKeys = new java.util.concurrent.atomic.LongAdder();
     private volatile boolean open = true;
@@ -226,6 +232,10 @@ final class Store implements AutoCloseable {
         countIfExpired(meta, address);
         mem.write(valueAddress(address, meta), value, length);
         if ((flags & FLAG_EXPIRES) != 0) {
+            long change = expirySeconds(expireAtMillis) - expirySeconds(mem.getLong(address + HEADER));
+            if (change != 0) {
+                expirySum.add(change);
+            }
             mem.putLong(address + HEADER, expireAtMillis);
             segments.noteExpiry(mem.segmentOf(address), expireAtMillis);
         }
@@ -240,7 +250,7 @@ final class Store implements AutoCloseable {
         index.set(a, slot, tag, address);
         segments.addLive(mem.segmentOf(address), footprint(address));
         segments.addLive(mem.segmentOf(old), -footprint(old));
-        countExpiring(expires(address) - expires(old));
+        countExpiring(address, old);
         leaving(old);
     }
 
@@ -250,7 +260,7 @@ final class Store implements AutoCloseable {
             return false;
         }
         segments.addLive(mem.segmentOf(address), footprint(address));
-        countExpiring(expires(address));
+        countExpiring(address, -1);
         return true;
     }
 
@@ -258,7 +268,7 @@ final class Store implements AutoCloseable {
     private void removeLocked(BucketArray a, long hash, long slot, long old) {
         index.remove(a, hash, slot);
         segments.addLive(mem.segmentOf(old), -footprint(old));
-        countExpiring(-expires(old));
+        countExpiring(-1, old);
         leaving(old);
     }
 
@@ -281,16 +291,33 @@ final class Store implements AutoCloseable {
         }
     }
 
-    /** Skips the adder when nothing changes: even adding 0 would CAS a line that every writer shares. */
-    private void countExpiring(int delta) {
+    /**
+     * Counts the expiry of the record at {@code added} in and that of {@code removed} out (either -1 for none).
+     * Skips the adders when nothing changes: even adding 0 would CAS a line that every writer shares.
+     */
+    private void countExpiring(long added, long removed) {
+        int delta = expires(added) - expires(removed);
         if (delta != 0) {
             expiringKeys.add(delta);
         }
+        long sum = recordExpirySeconds(added) - recordExpirySeconds(removed);
+        if (sum != 0) {
+            expirySum.add(sum);
+        }
     }
 
-    /** 1 when the record carries an expiry, else 0. */
+    /** 1 when the record carries an expiry, else 0 (also for -1, no record). */
     private int expires(long address) {
-        return (RecordLayout.flags(mem.getLong(address)) & FLAG_EXPIRES) != 0 ? 1 : 0;
+        return address >= 0 && (RecordLayout.flags(mem.getLong(address)) & FLAG_EXPIRES) != 0 ? 1 : 0;
+    }
+
+    /** The record's expiry as {@link #expirySum} counts it; 0 when it has none or for -1, no record. */
+    private long recordExpirySeconds(long address) {
+        return expires(address) != 0 ? expirySeconds(mem.getLong(address + HEADER)) : 0;
+    }
+
+    private long expirySeconds(long expireAtMillis) {
+        return Math.clamp(Math.floorDiv(expireAtMillis - openedMillis, 1000), 0, 1L << 32);
     }
 
     /** Points the key's entry at the appended record, moving live bytes from the record it replaces. */
@@ -1092,6 +1119,12 @@ final class Store implements AutoCloseable {
         return index.size();
     }
 
+    /** Mean expiry (epoch ms, to the second) of the indexed records that have one; 0 when none has. */
+    private long meanExpiry() {
+        long count = expiringKeys.sum();
+        return count > 0 ? openedMillis + expirySum.sum() * 1000 / count : 0;
+    }
+
     NibbleStats stats() {
         int slot = epochs.pin(cpu());
         try {
@@ -1123,7 +1156,7 @@ final class Store implements AutoCloseable {
             return new NibbleStats(index.size(), live, used, capacity, resident, compacted,
                     indexResident < 0 ? index.bucketBytes() : indexResident, inUse, relocated,
                     fullRejections.get(), reserve, index.resizes(), expiringKeys.sum(),
-                    expiredKeys.sum());
+                    expiredKeys.sum(), meanExpiry());
         } finally {
             epochs.unpin(slot);
         }
@@ -1161,12 +1194,18 @@ final class Store implements AutoCloseable {
                             + " entries");
                 }
                 long expiring = 0;
+                long expiries = 0;
                 for (long address : addresses) {
                     expiring += expires(address);
+                    expiries += recordExpirySeconds(address);
                 }
                 if (expiring != expiringKeys.sum()) {
                     throw new IllegalStateException(expiring + " indexed records carry an expiry but "
                             + expiringKeys.sum() + " are counted");
+                }
+                if (expiries != expirySum.sum()) {
+                    throw new IllegalStateException("the indexed records' expiries sum to " + expiries + " but "
+                            + expirySum.sum() + " are counted");
                 }
                 java.util.Arrays.sort(addresses);
                 int[] owner = new int[mem.blockCount()];

@@ -457,7 +457,8 @@ final class ServerCommands {
         if (wanted.test("keyspace")) {
             b.append("# Keyspace\r\n");
             if (st.keys() > 0) {
-                b.append("db0:keys=").append(st.keys()).append(",expires=").append(st.expiringKeys()).append("\r\n");
+                b.append("db0:keys=").append(st.keys()).append(",expires=").append(st.expiringKeys())
+                        .append(",avg_ttl=").append(st.averageTtlMillis(System.currentTimeMillis())).append("\r\n");
             }
         }
         return b.toString();
