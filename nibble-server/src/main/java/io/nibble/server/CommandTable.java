@@ -211,6 +211,8 @@ final class CommandTable {
         def("FLUSHDB", -1, "write", "@keyspace @dangerous", KeySpec.EVERY_KEY, "server", "1.0.0",
                 "Removes all keys of the (only) database.");
         def("TIME", 1, "loading stale fast", "", null, "server", "2.6.0", "Returns the server time.");
+        def("LASTSAVE", 1, "loading stale fast", "@admin @dangerous", null, "server", "1.0.0",
+                "Returns the Unix time of the last save to disk: the server's start, as nothing is saved.");
         def("SHUTDOWN", -1, "admin noscript loading stale no_multi allow_busy", "", null, "server", "1.0.0",
                 "Stops the server.");
         def("MONITOR", 1, "admin noscript loading stale no_multi", "", null, "server", "1.0.0",
@@ -226,6 +228,8 @@ final class CommandTable {
         Command memory = def("MEMORY", -2, "", "", null, "server", "4.0.0", "A container for memory commands.");
         sub(memory, "USAGE", -3, "readonly", "@read", KeySpec.SECOND, "4.0.0",
                 "Estimates the memory usage of a key.");
+        sub(memory, "STATS", 2, "", "", "4.0.0", "Returns details about the memory usage of the server.");
+        sub(memory, "DOCTOR", 2, "", "", "4.0.0", "Outputs a memory problems report.");
         sub(memory, "HELP", 2, "loading stale", "", "4.0.0", "Returns helpful text about the subcommands.");
         Command latency = def("LATENCY", -2, "", "", null, "server", "2.8.13",
                 "A container for latency diagnostics commands.");

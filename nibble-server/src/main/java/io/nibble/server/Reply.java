@@ -7,6 +7,9 @@ import io.nibble.Nibble;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
+import java.math.BigDecimal;
+import java.math.MathContext;
+import java.math.RoundingMode;
 
 /**
  * Writes RESP2 and RESP3 replies into an output buffer. The most common replies are pre-built once and copied,
@@ -150,6 +153,37 @@ final class Reply {
         out.writeByte('*');
         number(out, count);
         out.writeBytes(CRLF);
+    }
+
+    /**
+     * A floating-point number as Redis writes one (C's {@code %.17g}): a RESP3 double, a bulk string in RESP2.
+     */
+    static void decimal(ByteBuf out, double value, int protocol) {
+        String text = formatG17(value);
+        if (protocol >= 3) {
+            out.writeByte(',');
+            out.writeCharSequence(text, StandardCharsets.US_ASCII);
+            out.writeBytes(CRLF);
+        } else {
+            bulk(out, text);
+        }
+    }
+
+    /**
+     * C's {@code %.17g} for a finite double: the exact binary value rounded to 17 significant digits, trailing
+     * zeros dropped, in exponent form below 1e-4 or from 1e17. Java's own {@code %g} pads instead of rounding.
+     */
+    static String formatG17(double value) {
+        if (value == 0) {
+            return "0";
+        }
+        BigDecimal rounded = new BigDecimal(value).round(new MathContext(17, RoundingMode.HALF_EVEN));
+        int exponent = rounded.precision() - rounded.scale() - 1;
+        if (exponent >= -4 && exponent < 17) {
+            return rounded.stripTrailingZeros().toPlainString();
+        }
+        String mantissa = rounded.movePointLeft(exponent).stripTrailingZeros().toPlainString();
+        return mantissa + (exponent < 0 ? "e-" : "e+") + (Math.abs(exponent) < 10 ? "0" : "") + Math.abs(exponent);
     }
 
     /** A map of {@code pairs} entries: {@code %} in RESP3, a flat array in RESP2. */

@@ -57,6 +57,7 @@ final class ServerCommands {
                 Reply.write(out, Reply.OK);
             }
             case "DBSIZE" -> Reply.integer(out, store.size());
+            case "LASTSAVE" -> Reply.integer(out, stats.startMillis / 1000); // as Redis before any save
             case "FLUSHALL", "FLUSHDB" -> flush(s, a, out);
             case "TIME" -> {
                 long micros = System.currentTimeMillis() * 1000 + (System.nanoTime() / 1000) % 1000;
@@ -373,10 +374,73 @@ final class ServerCommands {
                     Reply.integer(out, bytes);
                 }
             }
-            case "HELP" -> Reply.help(out, "MEMORY USAGE <key> [SAMPLES <count>]",
-                    "    Return the bytes the key's record and its index entry take in the store.");
+            case "STATS" -> memoryStats(s, out);
+            case "DOCTOR" -> Reply.verbatim(out, memoryDoctor(store.stats()), s.protocol);
+            case "HELP" -> Reply.help(out, "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                    "DOCTOR",
+                    "    Return memory problems reports.",
+                    "STATS",
+                    "    Return information about the memory usage of the server.",
+                    "USAGE <key> [SAMPLES <count>]",
+                    "    Return the bytes the key's record and its index entry take in the store.",
+                    "HELP",
+                    "    Prints this help.");
             default -> throw new IllegalStateException("MEMORY " + sub + " is in the command table but not here");
         }
+    }
+
+    /**
+     * MEMORY STATS in Redis's shape, from the engine's counters: the log's held bytes stand for the allocator's, the
+     * live records for the dataset and the hash index for the main hash table.
+     */
+    private void memoryStats(Session s, ByteBuf out) {
+        NibbleStats st = store.stats();
+        long overhead = st.usedBytes() - st.liveBytes() + st.indexBytes();
+        Reply.mapHeader(out, 9, s.protocol);
+        Reply.bulk(out, "total.allocated");
+        Reply.integer(out, st.usedBytes());
+        Reply.bulk(out, "db.0");
+        Reply.mapHeader(out, 2, s.protocol);
+        Reply.bulk(out, "overhead.hashtable.main");
+        Reply.integer(out, st.indexBytes());
+        Reply.bulk(out, "overhead.hashtable.expires");
+        Reply.integer(out, 0); // an expiry lives in its record
+        Reply.bulk(out, "overhead.total");
+        Reply.integer(out, overhead);
+        Reply.bulk(out, "keys.count");
+        Reply.integer(out, st.keys());
+        Reply.bulk(out, "keys.bytes-per-key");
+        Reply.integer(out, st.keys() == 0 ? 0 : (st.usedBytes() + st.indexBytes()) / st.keys());
+        Reply.bulk(out, "dataset.bytes");
+        Reply.integer(out, st.liveBytes());
+        Reply.bulk(out, "dataset.percentage");
+        Reply.decimal(out, st.usedBytes() == 0 ? 0 : 100.0 * st.liveBytes() / st.usedBytes(), s.protocol);
+        Reply.bulk(out, "fragmentation");
+        Reply.decimal(out, st.liveBytes() == 0 ? 0 : (double) st.residentBytes() / st.liveBytes(), s.protocol);
+        Reply.bulk(out, "fragmentation.bytes");
+        Reply.integer(out, st.residentBytes() - st.liveBytes());
+    }
+
+    /**
+     * MEMORY DOCTOR: Redis's wording for a store too small to judge and for a healthy one; the one problem this
+     * store can have, resident memory far above its live data, is reported with the figures.
+     */
+    static String memoryDoctor(NibbleStats st) {
+        if (st.usedBytes() < 5L << 20) {
+            return "Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used "
+                    + "in these conditions. Please, leave for your mission on Earth and fill it with some data. The "
+                    + "new Sam and I will be back to our programming as soon as I finished rebooting.";
+        }
+        double ratio = st.liveBytes() == 0 ? 0 : (double) st.residentBytes() / st.liveBytes();
+        if (ratio <= 1.4) {
+            return "Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on "
+                    + "this base.";
+        }
+        return String.format(Locale.ROOT, "Sam, I detected a few issues in this Nibble instance memory implants:\n\n"
+                + " * High total RSS: the store holds %.2f times its live data in resident memory (%d bytes "
+                + "resident, %d live). Compaction frees segments as their garbage grows; a store that shrank from "
+                + "a much larger size keeps its index at the larger size.\n\n"
+                + "I'm here to keep you safe, Sam. I want to help you.\n", ratio, st.residentBytes(), st.liveBytes());
     }
 
     /**
@@ -430,8 +494,9 @@ final class ServerCommands {
         }
         if (wanted.test("persistence")) {
             // Nothing is ever saved or loaded: the fields clients poll before trusting a server say so.
-            b.append("# Persistence\r\nloading:0\r\nasync_loading:0\r\nrdb_bgsave_in_progress:0"
-                    + "\r\naof_enabled:0\r\naof_rewrite_in_progress:0\r\n\r\n");
+            b.append("# Persistence\r\nloading:0\r\nasync_loading:0\r\nrdb_changes_since_last_save:0"
+                    + "\r\nrdb_bgsave_in_progress:0\r\nrdb_last_save_time:").append(stats.startMillis / 1000)
+                    .append("\r\naof_enabled:0\r\naof_rewrite_in_progress:0\r\n\r\n");
         }
         if (wanted.test("replication")) {
             b.append("# Replication\r\nrole:master\r\nconnected_slaves:0\r\nmaster_repl_offset:0\r\n\r\n");

@@ -9,6 +9,7 @@ import redis.clients.jedis.params.ClientKillParams;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -183,6 +184,15 @@ class KeyCommandsTest {
             assertTrue(small >= 24 + 5 + 5 && small < 100, "MEMORY USAGE of a small key: " + small);
             assertTrue(large - small >= 80, "a longer value takes more: " + small + " and " + large);
             assertNull(j.memoryUsage("missing"));
+            Map<String, Object> memory = j.memoryStats();
+            assertEquals(j.dbSize(), memory.get("keys.count"), memory.toString());
+            long dataset = (Long) memory.get("dataset.bytes");
+            assertTrue(dataset > 0 && dataset <= (Long) memory.get("total.allocated"), memory.toString());
+            assertTrue(memory.get("db.0").toString().contains("overhead.hashtable.main"), memory.toString());
+            assertTrue(j.memoryDoctor().startsWith("Hi Sam, this instance is empty"), "a small store, as Redis says");
+            long lastSave = (Long) j.sendCommand(redis.clients.jedis.Protocol.Command.LASTSAVE);
+            assertTrue(lastSave <= System.currentTimeMillis() / 1000 && lastSave > System.currentTimeMillis() / 1000 - 3600);
+            assertTrue(j.info("persistence").contains("rdb_last_save_time:" + lastSave + "\r\n"));
             assertEquals(2, j.touch("n", "short", "missing"));
             assertEquals(List.of("master", 0L, List.of()), j.role());
             assertTrue(j.info("replication").contains("role:master"));

@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** GET's reply is read from the store into the output buffer around a header sized from a guess. */
 class ReplyTest {
@@ -56,5 +57,42 @@ class ReplyTest {
             ByteBuf heap = Unpooled.buffer(8, 1 << 20); // a heap buffer works the same way
             assertEquals("$10\r\n0123456789\r\n", reply(store, "a".getBytes(StandardCharsets.UTF_8), 1, heap));
         }
+    }
+
+    private static String decimal(double value, int protocol) {
+        ByteBuf out = Unpooled.buffer();
+        try {
+            Reply.decimal(out, value, protocol);
+            return out.toString(StandardCharsets.US_ASCII);
+        } finally {
+            out.release();
+        }
+    }
+
+    /** Doubles come out as C's %.17g prints them, which is how Redis writes the ratios of MEMORY STATS. */
+    @Test
+    void decimalsAreWrittenAsCFormatsThem() {
+        assertEquals(",87.134346008300781\r\n", decimal(87.134346008300781, 3));
+        assertEquals("$3\r\n1.5\r\n", decimal(1.5, 2), "trailing zeros dropped, as C's %g drops them");
+        assertEquals(",100\r\n", decimal(100, 3), "no point left without decimals");
+        assertEquals(",0\r\n", decimal(0, 3));
+        assertEquals(",1.0000000000000001e-05\r\n", decimal(1e-5, 3), "small values in exponent form");
+        assertEquals(",1e+20\r\n", decimal(1e20, 3));
+    }
+
+    /** MEMORY DOCTOR answers Redis's texts for a small and a healthy store, and reports bloated resident memory. */
+    @Test
+    void memoryDoctorJudgesResidentOverLive() {
+        assertTrue(ServerCommands.memoryDoctor(stats(1 << 20, 900_000, 1 << 20)).startsWith(
+                "Hi Sam, this instance is empty or is using very little memory"));
+        assertEquals("Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on "
+                + "this base.", ServerCommands.memoryDoctor(stats(64 << 20, 60 << 20, 70 << 20)));
+        String report = ServerCommands.memoryDoctor(stats(64 << 20, 20 << 20, 70 << 20));
+        assertTrue(report.startsWith("Sam, I detected a few issues") && report.contains("3.50 times its live data"),
+                report);
+    }
+
+    private static io.nibble.NibbleStats stats(long used, long live, long resident) {
+        return new io.nibble.NibbleStats(1000, live, used, 1L << 30, resident, 0, 1 << 20, 4, 0, 0, 0, 0, 0, 0, 0);
     }
 }
