@@ -59,7 +59,7 @@ final class Store implements AutoCloseable {
     private final java.util.concurrent.atomic.LongAdder expiringKeys = new java.util.concurrent.atomic.LongAdder();
     /**
      * Sum of the expiries of the records {@link #expiringKeys} counts, each as whole seconds after the store opened
-     * (clamped to 0..2^32, so two billion keys cannot overflow it): their mean is Redis's avg_ttl.
+     * (clamped below 2^32, so two billion keys cannot overflow it): their mean is Redis's avg_ttl.
      */
     private final java.util.concurrent.atomic.LongAdder expirySum = new java.util.concurrent.atomic.LongAdder();
     private final long openedMillis = System.currentTimeMillis();
@@ -296,11 +296,16 @@ final class Store implements AutoCloseable {
      * Skips the adders when nothing changes: even adding 0 would CAS a line that every writer shares.
      */
     private void countExpiring(long added, long removed) {
-        int delta = expires(added) - expires(removed);
-        if (delta != 0) {
-            expiringKeys.add(delta);
+        int addedExpires = expires(added);
+        int removedExpires = expires(removed);
+        if ((addedExpires | removedExpires) == 0) {
+            return; // the common case: neither record has an expiry
         }
-        long sum = recordExpirySeconds(added) - recordExpirySeconds(removed);
+        if (addedExpires != removedExpires) {
+            expiringKeys.add(addedExpires - removedExpires);
+        }
+        long sum = (addedExpires != 0 ? expirySeconds(mem.getLong(added + HEADER)) : 0)
+                - (removedExpires != 0 ? expirySeconds(mem.getLong(removed + HEADER)) : 0);
         if (sum != 0) {
             expirySum.add(sum);
         }
@@ -317,7 +322,7 @@ final class Store implements AutoCloseable {
     }
 
     private long expirySeconds(long expireAtMillis) {
-        return Math.clamp(Math.floorDiv(expireAtMillis - openedMillis, 1000), 0, 1L << 32);
+        return Math.clamp(Math.floorDiv(expireAtMillis - openedMillis, 1000), 0, (1L << 32) - 1);
     }
 
     /** Points the key's entry at the appended record, moving live bytes from the record it replaces. */
@@ -1121,8 +1126,16 @@ final class Store implements AutoCloseable {
 
     /** Mean expiry (epoch ms, to the second) of the indexed records that have one; 0 when none has. */
     private long meanExpiry() {
-        long count = expiringKeys.sum();
-        return count > 0 ? openedMillis + expirySum.sum() * 1000 / count : 0;
+        return meanExpiryMillis(openedMillis, expirySum.sum(), expiringKeys.sum());
+    }
+
+    /** {@code openedMillis} plus the mean of {@code count} expiries summed in seconds; 0 for no expiries. */
+    static long meanExpiryMillis(long openedMillis, long sumSeconds, long count) {
+        if (count <= 0) {
+            return 0;
+        }
+        // Scaled to ms only after dividing: sumSeconds * 1000 could overflow.
+        return openedMillis + sumSeconds / count * 1000 + sumSeconds % count * 1000 / count;
     }
 
     NibbleStats stats() {

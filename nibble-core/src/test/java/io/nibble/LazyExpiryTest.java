@@ -226,4 +226,15 @@ class LazyExpiryTest {
             store.verify(); // throws naming the first broken invariant
         }
     }
+
+    /** The mean expiry behind avg_ttl is summed in seconds; two billion far-off expiries must not overflow it. */
+    @org.junit.jupiter.api.Test
+    void theMeanExpiryOfManyDistantKeysDoesNotOverflow() {
+        long opened = 1_800_000_000_000L;
+        long count = 2_000_000_000L;
+        long far = (1L << 32) - 1; // the clamp: about 136 years
+        assertEquals(opened + far * 1000, Store.meanExpiryMillis(opened, far * count, count));
+        assertEquals(opened + 1500, Store.meanExpiryMillis(opened, 3, 2), "to the millisecond of the mean");
+        assertEquals(0, Store.meanExpiryMillis(opened, 0, 0));
+    }
 }
