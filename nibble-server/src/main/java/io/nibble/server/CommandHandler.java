@@ -7,6 +7,9 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderException;
 
 import java.io.IOException;
+import java.util.ArrayDeque;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -25,6 +28,11 @@ final class CommandHandler extends ChannelInboundHandlerAdapter {
     private final Session session;
     private ByteBuf pending;
     private boolean closing;
+    /** The block a command (WAIT) put this connection under; null when it runs commands. */
+    private Session.Block blockedBy;
+    private ScheduledFuture<?> blockTimer;
+    /** Commands decoded while blocked: they run, in order, once the block ends. */
+    private final ArrayDeque<Object> heldBack = new ArrayDeque<>();
     /** Capacity for the next read's reply buffer: the size of the last batch, so pipelined replies rarely grow it. */
     private int replyBytesHint = 512;
 
@@ -57,6 +65,14 @@ final class CommandHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         stats.connectedClients.decrementAndGet();
+        if (blockedBy != null) {
+            blockedBy = null;
+            stats.blockedClients.decrementAndGet();
+            if (blockTimer != null) {
+                blockTimer.cancel(false);
+            }
+        }
+        heldBack.clear();
         loops.remove(ctx.channel());
         commands.release(session);
         if (pending != null) {
@@ -72,6 +88,10 @@ final class CommandHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (closing) {
+            return;
+        }
+        if (blockedBy != null) {
+            heldBack.add(msg);
             return;
         }
         // Replies of earlier reads the client has not taken yet: past the limit it is not reading, so stop.
@@ -94,11 +114,55 @@ final class CommandHandler extends ChannelInboundHandlerAdapter {
             ctx.writeAndFlush(last).addListener(ChannelFutureListener.CLOSE);
             return;
         }
-        if (pending.readableBytes() > EARLY_WRITE_BYTES) {
+        if (session.block != null) {
+            block(ctx);
+        } else if (pending.readableBytes() > EARLY_WRITE_BYTES) {
             // Large replies leave now, so the socket drains them while later commands of the read still run.
             ctx.writeAndFlush(pending, ctx.voidPromise());
             pending = null;
         }
+    }
+
+    /**
+     * Blocks the connection as its last command asked: replies so far still leave, but nothing more is read or run
+     * until the block's timeout ends it (or never, for a timeout of 0, until the connection closes).
+     */
+    private void block(ChannelHandlerContext ctx) {
+        blockedBy = session.block;
+        session.block = null;
+        stats.blockedClients.incrementAndGet();
+        ctx.channel().config().setAutoRead(false);
+        if (blockedBy.timeoutMillis() > 0) {
+            // The connection stays on this loop while blocked (ElasticLoops does not move it), so the timer runs here.
+            blockTimer = ctx.executor().schedule(() -> unblock(ctx), blockedBy.timeoutMillis(), TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** Ends the block: its reply, then the commands held back, then reading again unless one of them blocks. */
+    private void unblock(ChannelHandlerContext ctx) {
+        if (blockedBy == null || !ctx.channel().isActive()) {
+            return;
+        }
+        Session.Block ended = blockedBy;
+        blockedBy = null;
+        blockTimer = null;
+        stats.blockedClients.decrementAndGet();
+        if (pending == null) {
+            pending = ctx.alloc().ioBuffer(replyBytesHint);
+        }
+        ended.reply().accept(pending);
+        for (Object next; blockedBy == null && !closing && (next = heldBack.poll()) != null; ) {
+            channelRead(ctx, next);
+        }
+        flush(ctx);
+        if (blockedBy == null && !closing) {
+            ctx.channel().config().setAutoRead(ctx.channel().isWritable());
+        }
+    }
+
+    /** Whether a command blocked this connection; read on its event loop. */
+    boolean blocked() {
+        return blockedBy != null;
     }
 
     @Override
@@ -123,7 +187,7 @@ final class CommandHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
         // Stop reading a client that does not read its replies; resume once they drain.
-        ctx.channel().config().setAutoRead(ctx.channel().isWritable());
+        ctx.channel().config().setAutoRead(ctx.channel().isWritable() && blockedBy == null);
         ctx.fireChannelWritabilityChanged();
     }
 

@@ -310,6 +310,9 @@ final class CommandTable {
 
         // Keys
         def("DEL", -2, "write", "@keyspace", KeySpec.WRITE_ALL, "generic", "1.0.0", "Deletes one or more keys.");
+        def("WAIT", 3, "noscript", "@connection", null, "generic", "3.0.0",
+                "Waits for replicas to acknowledge this connection's writes: there are none, so it answers 0, "
+                        + "after the timeout when asked for any.");
         def("UNLINK", -2, FAST_WRITE, "@keyspace", KeySpec.WRITE_ALL, "generic", "4.0.0",
                 "Deletes one or more keys.");
         def("EXISTS", -2, FAST_READ, "@keyspace", KeySpec.READ_ALL, "generic", "1.0.0",

@@ -165,7 +165,9 @@ final class ElasticLoops implements EventExecutorChooserFactory, AutoCloseable {
             if (!moving.add(ch)) {
                 return;
             }
-            boolean served = ch.pipeline().get(CommandHandler.class) != null && ch.isActive() && ch.isRegistered()
+            CommandHandler handler = ch.pipeline().get(CommandHandler.class);
+            // A blocked connection stays: its unblocking timer runs on this loop.
+            boolean served = handler != null && !handler.blocked() && ch.isActive() && ch.isRegistered()
                     && ch.eventLoop() == from;
             if (served) {
                 FlushBatch.flushNow(); // replies this loop still holds for the connection leave first

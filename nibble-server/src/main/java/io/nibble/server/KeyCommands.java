@@ -41,6 +41,7 @@ final class KeyCommands {
                 s.unchanged = deleted == 0 && s.changedPerKey == null; // several keys: changedPerKey says which
                 Reply.integer(out, deleted);
             }
+            case "WAIT" -> waitForReplicas(s, a, out);
             case "EXISTS", "TOUCH" -> {
                 long n = 0;
                 for (int i = 1; i < a.length; i++) {
@@ -94,6 +95,27 @@ final class KeyCommands {
             case "COPY" -> copy(s, a, out);
             case "OBJECT" -> object(s, a, out);
             default -> throw new IllegalStateException(name + " is in the command table but has no case here");
+        }
+    }
+
+    /**
+     * WAIT numreplicas timeout, as Redis answers it with no replicas: none can acknowledge, so asking for none (or
+     * asking inside MULTI, where nothing may block) answers 0 at once, and asking for any blocks the connection
+     * until the timeout (0: for ever), then answers 0.
+     */
+    private static void waitForReplicas(Session s, byte[][] a, ByteBuf out) {
+        long replicas = Arguments.parseLong(a[1]);
+        long timeout = Arguments.parseLong(a[2], "ERR timeout is not an integer or out of range");
+        if (timeout < 0) {
+            throw new CommandError("ERR timeout is negative");
+        }
+        if (timeout > 0 && timeout > Long.MAX_VALUE - System.currentTimeMillis()) {
+            throw new CommandError("ERR timeout is out of range");
+        }
+        if (replicas <= 0 || s.inExec) {
+            Reply.integer(out, 0);
+        } else {
+            s.block = new Session.Block(timeout, reply -> Reply.integer(reply, 0));
         }
     }
 

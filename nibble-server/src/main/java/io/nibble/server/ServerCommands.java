@@ -466,7 +466,7 @@ final class ServerCommands {
         }
         if (wanted.test("clients")) {
             b.append("# Clients\r\nconnected_clients:").append(stats.connectedClients.get())
-                    .append("\r\nblocked_clients:0") // no command blocks
+                    .append("\r\nblocked_clients:").append(stats.blockedClients.get())
                     .append("\r\nmaxclients:").append(config.limits().maxClients()).append("\r\n\r\n");
         }
         if (wanted.test("memory")) {

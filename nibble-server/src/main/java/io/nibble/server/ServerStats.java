@@ -13,6 +13,8 @@ final class ServerStats {
     final AtomicLong rejectedConnections = new AtomicLong();
     final AtomicLong protocolErrors = new AtomicLong();
     final AtomicInteger connectedClients = new AtomicInteger();
+    /** Connections a command (WAIT) holds blocked. */
+    final AtomicInteger blockedClients = new AtomicInteger();
     /** The store's expired-key count at the last CONFIG RESETSTAT, which INFO's expired_keys counts from. */
     volatile long expiredKeysAtReset;
     /** Event loops currently taking connections. */

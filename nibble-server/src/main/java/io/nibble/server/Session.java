@@ -43,6 +43,18 @@ final class Session {
      * versions move, so a WATCH on a key that did not exist still holds, as in Redis. Null otherwise.
      */
     java.util.BitSet flushedStripes;
+    /**
+     * Set by a command that blocks its connection (WAIT): the connection runs nothing more until the block ends.
+     * Taken by the connection's handler as soon as the command returns.
+     */
+    Block block;
+
+    /**
+     * A blocked connection's wait: {@code timeoutMillis} (0: until the connection closes), then {@code reply} is
+     * written, and the commands that arrived meanwhile run.
+     */
+    record Block(long timeoutMillis, java.util.function.Consumer<io.netty.buffer.ByteBuf> reply) { }
+
     /** Close once the reply of the command now running is sent: QUIT, SHUTDOWN, or a CLIENT KILL of itself. */
     boolean closeAfterReply;
     int protocol = 2;

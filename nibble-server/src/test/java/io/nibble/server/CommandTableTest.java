@@ -98,7 +98,8 @@ class CommandTableTest {
      */
     @Test
     void randomArgumentsNeverBreakTheConnection() {
-        List<String> skipped = List.of("shutdown", "quit", "client|kill", "reset", "monitor", "client|reply");
+        // These end, change or (WAIT) block the connection by design; their own tests cover them.
+        List<String> skipped = List.of("shutdown", "quit", "client|kill", "reset", "monitor", "client|reply", "wait");
         List<CommandTable.Command> targets = new ArrayList<>();
         for (CommandTable.Command c : CommandTable.commands()) {
             targets.addAll(c.isContainer() ? c.subcommands().values() : List.of(c));

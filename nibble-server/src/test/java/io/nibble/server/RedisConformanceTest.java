@@ -308,6 +308,10 @@ class RedisConformanceTest {
         // same client.
         g.add(r -> List.of("MULTI"));
         g.add(r -> List.of("MULTI"));
+        // WAIT with no replicas: 0 at once, or after a short block when acknowledgements are asked for.
+        g.add(r -> pick(r, List.of("WAIT", "0", "0"), List.of("WAIT", "1", "1"), List.of("WAIT", "-1", "5"),
+                List.of("WAIT", "2", "3"), List.of("WAIT", "x", "0"), List.of("WAIT", "0", "-1"),
+                List.of("WAIT", "0", "x"), List.of("WAIT", "0")));
         // Now and then the whole key space goes: a WATCH breaks only if its key existed.
         g.add(r -> r.nextInt(8) > 0 ? List.of("EXISTS", key(r))
                 : pick(r, List.of("FLUSHALL"), List.of("FLUSHDB"), List.of("FLUSHALL", "ASYNC"),

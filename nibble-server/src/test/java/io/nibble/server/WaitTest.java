@@ -1,0 +1,101 @@
+package io.nibble.server;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.Transaction;
+import redis.clients.jedis.exceptions.JedisDataException;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * WAIT as Redis answers it with no replicas: 0 at once when no acknowledgement is asked for or inside MULTI, and
+ * otherwise after blocking the connection for the timeout, with the commands sent behind it held until then.
+ */
+class WaitTest {
+    @RegisterExtension
+    static final RunningServer SERVER = new RunningServer(64L << 20, 2);
+
+    @Test
+    void answersAtOnceWhenNothingCanBeAwaitedAndRefusesBadArguments() {
+        try (Jedis j = SERVER.client()) {
+            assertEquals(0L, j.waitReplicas(0, 0));
+            assertEquals(0L, j.waitReplicas(-1, 10_000));
+            Transaction t = j.multi();
+            t.waitReplicas(3, 0); // inside a transaction nothing blocks
+            t.set("after", "wait");
+            assertEquals(List.of(0L, "OK"), t.exec());
+            assertEquals("ERR value is not an integer or out of range", assertThrows(JedisDataException.class,
+                    () -> j.sendCommand(redis.clients.jedis.Protocol.Command.WAIT, "x", "0")).getMessage());
+            assertEquals("ERR timeout is negative", assertThrows(JedisDataException.class,
+                    () -> j.sendCommand(redis.clients.jedis.Protocol.Command.WAIT, "0", "-1")).getMessage());
+            assertEquals("ERR timeout is not an integer or out of range", assertThrows(JedisDataException.class,
+                    () -> j.sendCommand(redis.clients.jedis.Protocol.Command.WAIT, "0", "1.5")).getMessage());
+        }
+    }
+
+    @Test
+    void blocksTheConnectionForTheTimeoutAndHoldsBackWhatFollows() throws Exception {
+        try (Socket s = new Socket("127.0.0.1", SERVER.port()); Jedis other = SERVER.client()) {
+            s.setSoTimeout(10_000);
+            OutputStream out = s.getOutputStream();
+            InputStream in = s.getInputStream();
+            long start = System.nanoTime();
+            // One write: WAIT and the commands pipelined behind it arrive in the same read.
+            out.write("PING\r\nWAIT 1 400\r\nSET held v\r\nGET held\r\n".getBytes(StandardCharsets.US_ASCII));
+            assertEquals("+PONG\r\n", read(in, 7), "replies before the WAIT leave at once");
+            Thread.sleep(100);
+            assertTrue(other.info("clients").contains("blocked_clients:1\r\n"), other.info("clients"));
+            assertNull(other.get("held"), "the SET behind the WAIT has not run yet");
+            String rest = read(in, ":0\r\n+OK\r\n$1\r\nv\r\n".length());
+            long elapsedMillis = (System.nanoTime() - start) / 1_000_000;
+            assertEquals(":0\r\n+OK\r\n$1\r\nv\r\n", rest, "then WAIT's 0 and the held commands, in order");
+            assertTrue(elapsedMillis >= 400, "answered after " + elapsedMillis + " ms");
+            assertTrue(other.info("clients").contains("blocked_clients:0\r\n"), other.info("clients"));
+            out.write("PING\r\n".getBytes(StandardCharsets.US_ASCII));
+            assertEquals("+PONG\r\n", read(in, 7), "and the connection reads again");
+        }
+    }
+
+    @Test
+    void aTimeoutOfZeroBlocksUntilTheConnectionCloses() throws Exception {
+        try (Jedis other = SERVER.client()) {
+            try (Socket s = new Socket("127.0.0.1", SERVER.port())) {
+                s.setSoTimeout(300);
+                s.getOutputStream().write("WAIT 1 0\r\nPING\r\n".getBytes(StandardCharsets.US_ASCII));
+                assertThrows(java.net.SocketTimeoutException.class, () -> s.getInputStream().read());
+                assertTrue(other.info("clients").contains("blocked_clients:1\r\n"), other.info("clients"));
+            }
+            long deadline = System.currentTimeMillis() + 5_000;
+            while (!other.info("clients").contains("blocked_clients:0\r\n")
+                    && System.currentTimeMillis() < deadline) {
+                Thread.sleep(20);
+            }
+            assertTrue(other.info("clients").contains("blocked_clients:0\r\n"), "a closed connection unblocks");
+            assertEquals("PONG", other.ping(), "the server goes on serving");
+        }
+    }
+
+    private static String read(InputStream in, int bytes) throws IOException {
+        ByteArrayOutputStream got = new ByteArrayOutputStream();
+        while (got.size() < bytes) {
+            int b = in.read();
+            if (b < 0) {
+                break;
+            }
+            got.write(b);
+        }
+        return got.toString(StandardCharsets.US_ASCII);
+    }
+}
