@@ -32,6 +32,11 @@ final class Clients {
         stopMonitoring(session);
     }
 
+    /** The open connection with this id, or null. */
+    Session find(long id) {
+        return byId.get(id);
+    }
+
     /** The open connections in id order; a live view that other threads may change while it is read. */
     Collection<Session> all() {
         return byId.values();
@@ -125,11 +130,17 @@ final class Clients {
                 + " laddr=" + address(ch == null ? null : ch.localAddress()) + " fd=" + fd
                 + " name=" + (c.name == null ? "" : c.name) + " age=" + (now - c.createdMillis) / 1000
                 + " idle=" + Math.max(0, now - c.lastActiveMillis) / 1000
-                + " flags=" + (c.monitoring ? "O" : queued != null ? "x" : "N") + " db=0"
+                + " flags=" + flags(c, queued) + " db=0"
                 + " multi=" + (queued != null ? queued.size() : -1) + " watch=" + c.watchCount
                 + " omem=" + (outbound == null ? 0 : outbound.totalPendingWriteBytes())
                 + " cmd=" + c.lastCommand + " user=default resp=" + c.protocol
                 + " lib-name=" + c.libName + " lib-ver=" + c.libVersion;
+    }
+
+    /** CLIENT LIST's flags, in Redis's order: O monitor, x in MULTI, b blocked; N for none. */
+    private static String flags(Session c, List<byte[][]> queued) {
+        String flags = (c.monitoring ? "O" : "") + (queued != null ? "x" : "") + (c.blocked ? "b" : "");
+        return flags.isEmpty() ? "N" : flags;
     }
 
     static String address(SocketAddress a) {

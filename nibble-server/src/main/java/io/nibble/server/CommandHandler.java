@@ -67,6 +67,7 @@ final class CommandHandler extends ChannelInboundHandlerAdapter {
         stats.connectedClients.decrementAndGet();
         if (blockedBy != null) {
             blockedBy = null;
+            session.blocked = false;
             stats.blockedClients.decrementAndGet();
             if (blockTimer != null) {
                 blockTimer.cancel(false);
@@ -132,25 +133,42 @@ final class CommandHandler extends ChannelInboundHandlerAdapter {
         session.block = null;
         stats.blockedClients.incrementAndGet();
         ctx.channel().config().setAutoRead(false);
+        // The connection stays on this loop while blocked (ElasticLoops does not move it), so the timer and CLIENT
+        // UNBLOCK's task run here, on the handler's thread.
         if (blockedBy.timeoutMillis() > 0) {
-            // The connection stays on this loop while blocked (ElasticLoops does not move it), so the timer runs here.
-            blockTimer = ctx.executor().schedule(() -> unblock(ctx), blockedBy.timeoutMillis(), TimeUnit.MILLISECONDS);
+            blockTimer = ctx.executor().schedule(() -> unblock(ctx, false), blockedBy.timeoutMillis(),
+                    TimeUnit.MILLISECONDS);
         }
+        session.unblocker = withError -> ctx.executor().execute(() -> unblock(ctx, withError));
+        session.blocked = true;
     }
 
-    /** Ends the block: its reply, then the commands held back, then reading again unless one of them blocks. */
-    private void unblock(ChannelHandlerContext ctx) {
+    /**
+     * Ends the block: its reply (or CLIENT UNBLOCK's error), then the commands held back, then reading again unless
+     * one of them blocks.
+     */
+    private void unblock(ChannelHandlerContext ctx, boolean withError) {
         if (blockedBy == null || !ctx.channel().isActive()) {
             return;
         }
         Session.Block ended = blockedBy;
         blockedBy = null;
-        blockTimer = null;
+        session.blocked = false;
+        if (blockTimer != null) {
+            blockTimer.cancel(false);
+            blockTimer = null;
+        }
         stats.blockedClients.decrementAndGet();
         if (pending == null) {
             pending = ctx.alloc().ioBuffer(replyBytesHint);
         }
-        ended.reply().accept(pending);
+        if (withError) {
+            String message = "UNBLOCKED client unblocked via CLIENT UNBLOCK";
+            Reply.error(pending, message);
+            stats.commandStats.errorReply(message);
+        } else {
+            ended.reply().accept(pending);
+        }
         for (Object next; blockedBy == null && !closing && (next = heldBack.poll()) != null; ) {
             channelRead(ctx, next);
         }

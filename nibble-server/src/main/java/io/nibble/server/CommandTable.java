@@ -169,6 +169,8 @@ final class CommandTable {
                 "Lists open connections.");
         sub(client, "KILL", -3, "admin noscript loading stale", "@connection", "2.4.0",
                 "Terminates open connections.");
+        sub(client, "UNBLOCK", -3, "admin noscript loading stale", "@connection", "5.0.0",
+                "Unblocks a client blocked by a blocking command from a different connection.");
         sub(client, "REPLY", 3, "noscript loading stale", "@connection", "3.2.0",
                 "Instructs the server whether to reply to commands.");
         sub(client, "NO-EVICT", 3, "admin noscript loading stale", "@connection", "7.0.0",

@@ -195,6 +195,7 @@ final class ConnectionCommands {
                 Reply.verbatim(out, b.toString(), s.protocol);
             }
             case "KILL" -> clientKill(s, a, out);
+            case "UNBLOCK" -> clientUnblock(a, out);
             case "REPLY" -> {
                 switch (text(a[2]).toUpperCase(Locale.ROOT)) {
                     case "ON" -> {
@@ -227,6 +228,8 @@ final class ConnectionCommands {
                     "KILL <option> <value> [<option> <value> [...]]",
                     "    Kill connections. Options: ID, ADDR, LADDR, USER, TYPE, SKIPME (YES|NO), MAXAGE.",
                     "REPLY (ON|OFF|SKIP)", "    Control the replies sent to the current connection.",
+                    "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+                    "    Unblock the specified blocked client.",
                     "NO-EVICT (ON|OFF)", "    Accepted; this server never evicts clients.",
                     "NO-TOUCH (ON|OFF)", "    Accepted; this server does not track key access times.",
                     "HELP", "    Print this help.");
@@ -236,6 +239,34 @@ final class ConnectionCommands {
 
     /** Client types CLIENT LIST and KILL accept; only "normal" clients exist here. */
     private static final List<String> CLIENT_TYPES = List.of("normal", "master", "replica", "slave", "pubsub");
+
+    /**
+     * CLIENT UNBLOCK id [TIMEOUT|ERROR]: ends another connection's block as its timeout would, or with an error;
+     * answers 1 when that connection was blocked. The block ends on the target's own event loop, just after.
+     */
+    private void clientUnblock(byte[][] a, ByteBuf out) {
+        if (a.length > 4) {
+            throw new CommandError("ERR unknown subcommand or wrong number of arguments for '"
+                    + Arguments.printable(text(a[1])) + "'. Try CLIENT HELP.");
+        }
+        long id = parseLong(a[2]);
+        boolean withError = false;
+        if (a.length == 4) {
+            switch (text(a[3]).toUpperCase(Locale.ROOT)) {
+                case "TIMEOUT" -> withError = false;
+                case "ERROR" -> withError = true;
+                default -> throw new CommandError("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+            }
+        }
+        Session target = clients.find(id);
+        var unblocker = target == null ? null : target.unblocker;
+        if (target != null && target.blocked && unblocker != null) {
+            unblocker.accept(withError);
+            Reply.integer(out, 1);
+        } else {
+            Reply.integer(out, 0);
+        }
+    }
 
     /**
      * CLIENT KILL, in both forms: {@code CLIENT KILL addr:port} answers OK or an error; with filters (ID, ADDR,

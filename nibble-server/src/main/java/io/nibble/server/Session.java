@@ -48,6 +48,10 @@ final class Session {
      * Taken by the connection's handler as soon as the command returns.
      */
     Block block;
+    /** The connection is blocked (CLIENT LIST's flag b, CLIENT UNBLOCK); written by its I/O thread. */
+    volatile boolean blocked;
+    /** Ends the connection's block from another connection (CLIENT UNBLOCK): true for an error reply. */
+    volatile java.util.function.Consumer<Boolean> unblocker;
 
     /**
      * A blocked connection's wait: {@code timeoutMillis} (0: until the connection closes), then {@code reply} is

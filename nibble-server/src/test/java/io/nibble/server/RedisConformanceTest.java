@@ -312,6 +312,9 @@ class RedisConformanceTest {
         g.add(r -> pick(r, List.of("WAIT", "0", "0"), List.of("WAIT", "1", "1"), List.of("WAIT", "-1", "5"),
                 List.of("WAIT", "2", "3"), List.of("WAIT", "x", "0"), List.of("WAIT", "0", "-1"),
                 List.of("WAIT", "0", "x"), List.of("WAIT", "0")));
+        g.add(r -> pick(r, List.of("CLIENT", "UNBLOCK", "999999"), List.of("CLIENT", "UNBLOCK", "999999", "error"),
+                List.of("CLIENT", "UNBLOCK", "x"), List.of("CLIENT", "UNBLOCK", "1", "later"),
+                List.of("CLIENT", "UNBLOCK", "1", "TIMEOUT", "x"), List.of("CLIENT", "UNBLOCK")));
         // Now and then the whole key space goes: a WATCH breaks only if its key existed.
         g.add(r -> r.nextInt(8) > 0 ? List.of("EXISTS", key(r))
                 : pick(r, List.of("FLUSHALL"), List.of("FLUSHDB"), List.of("FLUSHALL", "ASYNC"),

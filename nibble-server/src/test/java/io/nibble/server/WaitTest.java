@@ -98,4 +98,45 @@ class WaitTest {
         }
         return got.toString(StandardCharsets.US_ASCII);
     }
+
+    /** CLIENT UNBLOCK ends a WAIT from another connection, as its timeout would or with an error. */
+    @Test
+    void clientUnblockEndsTheWait() throws Exception {
+        try (Socket s = new Socket("127.0.0.1", SERVER.port()); Jedis other = SERVER.client()) {
+            s.setSoTimeout(10_000);
+            OutputStream out = s.getOutputStream();
+            InputStream in = s.getInputStream();
+            out.write("CLIENT ID\r\n".getBytes(StandardCharsets.US_ASCII));
+            String idReply = read(in, 3);
+            while (!idReply.endsWith("\r\n")) {
+                idReply += read(in, 1);
+            }
+            long id = Long.parseLong(idReply.substring(1, idReply.length() - 2));
+            out.write("WAIT 1 0\r\nPING\r\n".getBytes(StandardCharsets.US_ASCII));
+            awaitBlocked(other, id);
+            assertTrue(other.clientList().lines().anyMatch(l -> l.startsWith("id=" + id + " ") && l.contains(" flags=b ")),
+                    other.clientList());
+            assertEquals(1L, other.clientUnblock(id));
+            assertEquals(":0\r\n+PONG\r\n", read(in, 11), "as if the wait timed out");
+            assertEquals(0L, other.clientUnblock(id), "no longer blocked");
+
+            out.write("WAIT 1 0\r\n".getBytes(StandardCharsets.US_ASCII));
+            awaitBlocked(other, id);
+            assertEquals(1L, other.clientUnblock(id, redis.clients.jedis.args.UnblockType.ERROR));
+            String error = "-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n";
+            assertEquals(error, read(in, error.length()));
+            assertEquals(0L, other.clientUnblock(999_999_999L), "no such client");
+            assertEquals("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR", assertThrows(JedisDataException.class,
+                    () -> other.sendCommand(redis.clients.jedis.Protocol.Command.CLIENT, "UNBLOCK", "1", "LATER"))
+                    .getMessage());
+        }
+    }
+
+    private static void awaitBlocked(Jedis other, long id) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + 5_000;
+        while (!other.clientList().lines().anyMatch(l -> l.startsWith("id=" + id + " ") && l.contains("flags=b"))
+                && System.currentTimeMillis() < deadline) {
+            Thread.sleep(10);
+        }
+    }
 }
