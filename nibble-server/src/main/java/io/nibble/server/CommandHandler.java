@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.EventLoop;
 import io.netty.handler.codec.DecoderException;
 
 import java.io.IOException;
@@ -136,10 +137,10 @@ final class CommandHandler extends ChannelInboundHandlerAdapter {
         // The connection stays on this loop while blocked (ElasticLoops does not move it), so the timer and CLIENT
         // UNBLOCK's task run here, on the handler's thread.
         if (blockedBy.timeoutMillis() > 0) {
-            blockTimer = ctx.executor().schedule(() -> unblock(ctx, false), blockedBy.timeoutMillis(),
-                    TimeUnit.MILLISECONDS);
+            blockTimer = ctx.executor().schedule(() -> onChannelLoop(ctx, () -> unblock(ctx, false)),
+                    blockedBy.timeoutMillis(), TimeUnit.MILLISECONDS);
         }
-        session.unblocker = withError -> ctx.executor().execute(() -> unblock(ctx, withError));
+        session.unblocker = withError -> onChannelLoop(ctx, () -> unblock(ctx, withError));
         session.blocked = true;
     }
 
@@ -170,11 +171,28 @@ final class CommandHandler extends ChannelInboundHandlerAdapter {
             ended.reply().accept(pending);
         }
         for (Object next; blockedBy == null && !closing && (next = heldBack.poll()) != null; ) {
-            channelRead(ctx, next);
+            if (next instanceof RespProtocolException broken) {
+                protocolError(ctx, broken);
+            } else {
+                channelRead(ctx, next);
+            }
         }
         flush(ctx);
         if (blockedBy == null && !closing) {
             ctx.channel().config().setAutoRead(ctx.channel().isWritable());
+        }
+    }
+
+    /**
+     * Runs {@code task} on the loop that serves the connection now. A move between loops that was already under way
+     * when the block began can still land, so the timer's loop is not necessarily the connection's.
+     */
+    private static void onChannelLoop(ChannelHandlerContext ctx, Runnable task) {
+        EventLoop loop = ctx.channel().eventLoop();
+        if (loop.inEventLoop()) {
+            task.run();
+        } else {
+            loop.execute(task);
         }
     }
 
@@ -209,18 +227,27 @@ final class CommandHandler extends ChannelInboundHandlerAdapter {
         ctx.fireChannelWritabilityChanged();
     }
 
+    /** Answers a broken frame with the protocol error and closes once everything before it has left. */
+    private void protocolError(ChannelHandlerContext ctx, RespProtocolException broken) {
+        stats.protocolErrors.incrementAndGet();
+        flush(ctx);
+        ByteBuf out = ctx.alloc().buffer();
+        String message = "ERR Protocol error: " + broken.getMessage();
+        Reply.error(out, message);
+        stats.commandStats.errorReply(message);
+        closing = true;
+        ctx.writeAndFlush(out).addListener(ChannelFutureListener.CLOSE);
+    }
+
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         Throwable root = cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
-        if (root instanceof RespProtocolException) {
-            stats.protocolErrors.incrementAndGet();
-            flush(ctx);
-            ByteBuf out = ctx.alloc().buffer();
-            String message = "ERR Protocol error: " + root.getMessage();
-            Reply.error(out, message);
-            stats.commandStats.errorReply(message);
-            closing = true;
-            ctx.writeAndFlush(out).addListener(ChannelFutureListener.CLOSE);
+        if (root instanceof RespProtocolException broken) {
+            if (blockedBy != null) {
+                heldBack.add(broken); // Redis reads no further while blocked: the error follows the held replies
+                return;
+            }
+            protocolError(ctx, broken);
         } else if (root instanceof IOException) {
             ctx.close(); // the peer went away
         } else {

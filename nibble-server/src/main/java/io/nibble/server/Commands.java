@@ -59,6 +59,9 @@ final class Commands {
         boolean open = dispatch(session, args, out);
         if (skipThis || session.replyOff) {
             out.writerIndex(mark);
+            if (session.block != null) { // a reply written when the block ends is dropped too
+                session.block = new Session.Block(session.block.timeoutMillis(), reply -> { });
+            }
         }
         return open;
     }

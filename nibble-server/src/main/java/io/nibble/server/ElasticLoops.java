@@ -155,9 +155,9 @@ final class ElasticLoops implements EventExecutorChooserFactory, AutoCloseable {
     }
 
     /**
-     * Moves {@code ch} to {@code target} at its loop's next task. A connection that is closing, already moving, or
-     * that has replies the socket has not taken stays where it is: the last would need the write interest its old
-     * loop holds.
+     * Moves {@code ch} to {@code target} at its loop's next task. A connection that is closing, already moving,
+     * blocked (WAIT), or that has replies the socket has not taken stays where it is: the last would need the write
+     * interest its old loop holds.
      */
     private void move(Channel ch, EventLoop target) {
         EventLoop from = ch.eventLoop();

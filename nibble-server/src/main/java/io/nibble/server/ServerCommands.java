@@ -390,57 +390,66 @@ final class ServerCommands {
     }
 
     /**
-     * MEMORY STATS in Redis's shape, from the engine's counters: the log's held bytes stand for the allocator's, the
-     * live records for the dataset and the hash index for the main hash table.
+     * MEMORY STATS in Redis's shape, from the engine's counters: the log's held bytes plus the hash index stand for
+     * what the allocator holds, the live records for the dataset and the index for the main hash table.
      */
     private void memoryStats(Session s, ByteBuf out) {
         NibbleStats st = store.stats();
-        long overhead = st.usedBytes() - st.liveBytes() + st.indexBytes();
-        Reply.mapHeader(out, 9, s.protocol);
+        long total = st.usedBytes() + st.indexBytes();
+        Reply.mapHeader(out, st.keys() > 0 ? 9 : 8, s.protocol);
         Reply.bulk(out, "total.allocated");
-        Reply.integer(out, st.usedBytes());
-        Reply.bulk(out, "db.0");
-        Reply.mapHeader(out, 2, s.protocol);
-        Reply.bulk(out, "overhead.hashtable.main");
-        Reply.integer(out, st.indexBytes());
-        Reply.bulk(out, "overhead.hashtable.expires");
-        Reply.integer(out, 0); // an expiry lives in its record
+        Reply.integer(out, total);
+        if (st.keys() > 0) { // as Redis, which lists only databases that hold keys
+            Reply.bulk(out, "db.0");
+            Reply.mapHeader(out, 2, s.protocol);
+            Reply.bulk(out, "overhead.hashtable.main");
+            Reply.integer(out, st.indexBytes());
+            Reply.bulk(out, "overhead.hashtable.expires");
+            Reply.integer(out, 0); // an expiry lives in its record
+        }
         Reply.bulk(out, "overhead.total");
-        Reply.integer(out, overhead);
+        Reply.integer(out, total - st.liveBytes());
         Reply.bulk(out, "keys.count");
         Reply.integer(out, st.keys());
         Reply.bulk(out, "keys.bytes-per-key");
-        Reply.integer(out, st.keys() == 0 ? 0 : (st.usedBytes() + st.indexBytes()) / st.keys());
+        Reply.integer(out, st.keys() == 0 ? 0 : total / st.keys());
         Reply.bulk(out, "dataset.bytes");
         Reply.integer(out, st.liveBytes());
         Reply.bulk(out, "dataset.percentage");
-        Reply.decimal(out, st.usedBytes() == 0 ? 0 : 100.0 * st.liveBytes() / st.usedBytes(), s.protocol);
+        Reply.decimal(out, total == 0 ? 0 : 100.0 * st.liveBytes() / total, s.protocol);
         Reply.bulk(out, "fragmentation");
-        Reply.decimal(out, st.liveBytes() == 0 ? 0 : (double) st.residentBytes() / st.liveBytes(), s.protocol);
+        Reply.decimal(out, fragmentation(st), s.protocol);
         Reply.bulk(out, "fragmentation.bytes");
-        Reply.integer(out, st.residentBytes() - st.liveBytes());
+        Reply.integer(out, st.residentBytes() - total);
+    }
+
+    /** Resident memory over what the store holds (log blocks and index), as Redis divides RSS by its allocations. */
+    private static double fragmentation(NibbleStats st) {
+        long total = st.usedBytes() + st.indexBytes();
+        return total == 0 ? 0 : (double) st.residentBytes() / total;
     }
 
     /**
-     * MEMORY DOCTOR: Redis's wording for a store too small to judge and for a healthy one; the one problem this
-     * store can have, resident memory far above its live data, is reported with the figures.
+     * MEMORY DOCTOR: Redis's wording for a store too small to judge and for a healthy one, and a report when
+     * resident memory runs well above what the store holds.
      */
     static String memoryDoctor(NibbleStats st) {
-        if (st.usedBytes() < 5L << 20) {
+        if (st.usedBytes() + st.indexBytes() < 5L << 20) {
             return "Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used "
                     + "in these conditions. Please, leave for your mission on Earth and fill it with some data. The "
                     + "new Sam and I will be back to our programming as soon as I finished rebooting.";
         }
-        double ratio = st.liveBytes() == 0 ? 0 : (double) st.residentBytes() / st.liveBytes();
+        double ratio = fragmentation(st);
         if (ratio <= 1.4) {
             return "Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on "
                     + "this base.";
         }
         return String.format(Locale.ROOT, "Sam, I detected a few issues in this Nibble instance memory implants:\n\n"
-                + " * High total RSS: the store holds %.2f times its live data in resident memory (%d bytes "
-                + "resident, %d live). Compaction frees segments as their garbage grows; a store that shrank from "
-                + "a much larger size keeps its index at the larger size.\n\n"
-                + "I'm here to keep you safe, Sam. I want to help you.\n", ratio, st.residentBytes(), st.liveBytes());
+                + " * High total RSS: resident memory is %.2f times what the store holds in its log and index (%d "
+                + "bytes resident, %d held). Memory the store gave back that the operating system has not "
+                + "reclaimed yet counts as resident until it does.\n\n"
+                + "I'm here to keep you safe, Sam. I want to help you.\n", ratio, st.residentBytes(),
+                st.usedBytes() + st.indexBytes());
     }
 
     /**

@@ -78,6 +78,10 @@ class ReplyTest {
         assertEquals(",0\r\n", decimal(0, 3));
         assertEquals(",1.0000000000000001e-05\r\n", decimal(1e-5, 3), "small values in exponent form");
         assertEquals(",1e+20\r\n", decimal(1e20, 3));
+        assertEquals(",-2.5\r\n", decimal(-2.5, 3));
+        assertEquals(",0.0001\r\n", decimal(1e-4, 3), "1e-4 is the last plain one");
+        assertEquals(",10000000000000000\r\n", decimal(1e16, 3));
+        assertEquals(",1e+17\r\n", decimal(1e17, 3), "from 1e17 in exponent form");
     }
 
     /** MEMORY DOCTOR answers Redis's texts for a small and a healthy store, and reports bloated resident memory. */
@@ -87,8 +91,8 @@ class ReplyTest {
                 "Hi Sam, this instance is empty or is using very little memory"));
         assertEquals("Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on "
                 + "this base.", ServerCommands.memoryDoctor(stats(64 << 20, 60 << 20, 70 << 20)));
-        String report = ServerCommands.memoryDoctor(stats(64 << 20, 20 << 20, 70 << 20));
-        assertTrue(report.startsWith("Sam, I detected a few issues") && report.contains("3.50 times its live data"),
+        String report = ServerCommands.memoryDoctor(stats(63 << 20, 20 << 20, 128 << 20));
+        assertTrue(report.startsWith("Sam, I detected a few issues") && report.contains("2.00 times what the store"),
                 report);
     }
 

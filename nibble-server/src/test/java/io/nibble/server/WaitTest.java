@@ -53,15 +53,14 @@ class WaitTest {
             InputStream in = s.getInputStream();
             long start = System.nanoTime();
             // One write: WAIT and the commands pipelined behind it arrive in the same read.
-            out.write("PING\r\nWAIT 1 400\r\nSET held v\r\nGET held\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.write("PING\r\nWAIT 1 1500\r\nSET held v\r\nGET held\r\n".getBytes(StandardCharsets.US_ASCII));
             assertEquals("+PONG\r\n", read(in, 7), "replies before the WAIT leave at once");
-            Thread.sleep(100);
-            assertTrue(other.info("clients").contains("blocked_clients:1\r\n"), other.info("clients"));
+            awaitBlockedClients(other, 1);
             assertNull(other.get("held"), "the SET behind the WAIT has not run yet");
             String rest = read(in, ":0\r\n+OK\r\n$1\r\nv\r\n".length());
             long elapsedMillis = (System.nanoTime() - start) / 1_000_000;
             assertEquals(":0\r\n+OK\r\n$1\r\nv\r\n", rest, "then WAIT's 0 and the held commands, in order");
-            assertTrue(elapsedMillis >= 400, "answered after " + elapsedMillis + " ms");
+            assertTrue(elapsedMillis >= 1500, "answered after " + elapsedMillis + " ms");
             assertTrue(other.info("clients").contains("blocked_clients:0\r\n"), other.info("clients"));
             out.write("PING\r\n".getBytes(StandardCharsets.US_ASCII));
             assertEquals("+PONG\r\n", read(in, 7), "and the connection reads again");
@@ -130,6 +129,36 @@ class WaitTest {
                     () -> other.sendCommand(redis.clients.jedis.Protocol.Command.CLIENT, "UNBLOCK", "1", "LATER"))
                     .getMessage());
         }
+    }
+
+    /**
+     * What Redis does when a connection's own input continues behind a WAIT: a second WAIT blocks again, a reply
+     * turned off stays off, and a broken frame is answered only after everything before it.
+     */
+    @Test
+    void whatFollowsAWaitWaitsItsTurn() throws Exception {
+        try (Socket s = new Socket("127.0.0.1", SERVER.port())) {
+            s.setSoTimeout(10_000);
+            OutputStream out = s.getOutputStream();
+            InputStream in = s.getInputStream();
+            long start = System.nanoTime();
+            out.write(("WAIT 1 100\r\nWAIT 1 100\r\nCLIENT REPLY SKIP\r\nWAIT 1 50\r\nPING\r\n*1\r\n$x\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            String expected = ":0\r\n:0\r\n+PONG\r\n-ERR Protocol error: invalid bulk length\r\n";
+            assertEquals(expected, read(in, expected.length() + 10), "the skipped WAIT's 0 is not sent");
+            long elapsedMillis = (System.nanoTime() - start) / 1_000_000;
+            assertTrue(elapsedMillis >= 250, "the three waits ran one after another: " + elapsedMillis + " ms");
+            assertEquals(-1, in.read(), "the broken frame closed the connection last");
+        }
+    }
+
+    private static void awaitBlockedClients(Jedis other, int count) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + 5_000;
+        while (!other.info("clients").contains("blocked_clients:" + count + "\r\n")
+                && System.currentTimeMillis() < deadline) {
+            Thread.sleep(10);
+        }
+        assertTrue(other.info("clients").contains("blocked_clients:" + count + "\r\n"), other.info("clients"));
     }
 
     private static void awaitBlocked(Jedis other, long id) throws InterruptedException {
