@@ -19,7 +19,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Connections moved between event loops while clients pipeline commands: nothing is lost, reordered or mixed up. */
+/**
+ * Connections moved between event loops while clients pipeline commands, some of them WAITs that block the connection
+ * for a moment and some of those ended early by CLIENT UNBLOCK: nothing is lost, reordered or mixed up.
+ */
 class ElasticLoopsTest {
 
     /** A value unique to its client, key and version, so a reply meant for another request cannot pass. */
@@ -49,6 +52,22 @@ class ElasticLoopsTest {
                     failure.compareAndSet(null, e);
                 }
             });
+            AtomicLong unblocked = new AtomicLong();
+            Thread unblocker = Thread.ofPlatform().start(() -> {
+                try (Jedis j = new Jedis("127.0.0.1", server.port())) {
+                    while (!stop.get()) {
+                        for (String line : j.clientList().split("\n")) {
+                            if (line.contains(" flags=b ")) {
+                                long id = Long.parseLong(line.substring(3, line.indexOf(' ')));
+                                unblocked.addAndGet(j.clientUnblock(id));
+                            }
+                        }
+                        LockSupport.parkNanos(1_000_000);
+                    }
+                } catch (Throwable e) {
+                    failure.compareAndSet(null, e);
+                }
+            });
             List<Thread> threads = new ArrayList<>();
             for (int c = 0; c < clients; c++) {
                 final int id = c;
@@ -61,11 +80,12 @@ class ElasticLoopsTest {
                             Pipeline p = j.pipelined();
                             List<Response<byte[]>> gets = new ArrayList<>();
                             List<byte[]> expected = new ArrayList<>();
+                            List<Response<Long>> waits = new ArrayList<>();
                             int batch = 1 + random.nextInt(40);
                             for (int i = 0; i < batch; i++) {
                                 int key = random.nextInt(versions.length);
                                 byte[] k = ("c" + id + ":" + key).getBytes(StandardCharsets.UTF_8);
-                                switch (random.nextInt(3)) {
+                                switch (random.nextInt(random.nextInt(8) == 0 ? 4 : 3)) {
                                     case 0 -> {
                                         versions[key]++;
                                         current[key] = value(id, key, versions[key], random.nextInt(3000));
@@ -75,13 +95,17 @@ class ElasticLoopsTest {
                                         p.incr("shared:" + random.nextInt(4));
                                         increments.incrementAndGet();
                                     }
-                                    default -> {
+                                    case 2 -> {
                                         gets.add(p.get(k));
                                         expected.add(current[key]);
                                     }
+                                    default -> waits.add(p.waitReplicas(1, 1 + random.nextInt(20)));
                                 }
                             }
                             p.sync();
+                            for (Response<Long> wait : waits) {
+                                assertEquals(0L, wait.get(), "no replica ever acknowledges");
+                            }
                             for (int g = 0; g < gets.size(); g++) {
                                 assertArrayEquals(expected.get(g), gets.get(g).get(), "client " + id + ", round "
                                         + round + ", reply " + g);
@@ -97,6 +121,7 @@ class ElasticLoopsTest {
             }
             stop.set(true);
             mover.join();
+            unblocker.join();
             assertNull(failure.get(), () -> "client failed: " + failure.get());
             assertTrue(moves.get() > 100, "connections moved " + moves.get() + " times");
             try (Jedis j = new Jedis("127.0.0.1", server.port())) {
@@ -106,6 +131,9 @@ class ElasticLoopsTest {
                     total += v == null ? 0 : Long.parseLong(v);
                 }
                 assertEquals(increments.get(), total, "every INCR counted once");
+                assertTrue(j.info("clients").contains("blocked_clients:0\r\n"), j.info("clients"));
+                System.out.println("ElasticLoopsTest: " + moves.get() + " moves, " + unblocked.get()
+                        + " waits ended by CLIENT UNBLOCK");
                 String info = j.info("server");
                 assertTrue(info.contains("io_threads:3"), info);
                 int activeNow = server.loops().active();
