@@ -17,6 +17,8 @@ import java.util.concurrent.ConcurrentSkipListMap;
 /** The open connections, for CLIENT LIST and CLIENT KILL, and those in MONITOR mode. */
 final class Clients {
     private final ConcurrentSkipListMap<Long, Session> byId = new ConcurrentSkipListMap<>();
+    /** CLIENT PAUSE, which every command consults. */
+    final ClientPause pause = new ClientPause();
     /** Connections in MONITOR mode, copied on every change and read on every command. */
     private volatile Session[] monitors = new Session[0];
 

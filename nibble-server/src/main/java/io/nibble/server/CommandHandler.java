@@ -168,7 +168,19 @@ final class CommandHandler extends ChannelInboundHandlerAdapter {
             Reply.error(pending, message);
             stats.commandStats.errorReply(message);
         } else {
-            ended.reply().accept(pending);
+            ended.reply().accept(pending); // a postponed command runs here, and may block or close again
+            if (session.closeAfterReply) {
+                closing = true;
+                ByteBuf last = pending;
+                pending = null;
+                ctx.writeAndFlush(last).addListener(ChannelFutureListener.CLOSE);
+                return;
+            }
+            if (session.block != null) {
+                flush(ctx);
+                block(ctx);
+                return;
+            }
         }
         for (Object next; blockedBy == null && !closing && (next = heldBack.poll()) != null; ) {
             if (next instanceof RespProtocolException broken) {

@@ -169,6 +169,10 @@ final class CommandTable {
                 "Lists open connections.");
         sub(client, "KILL", -3, "admin noscript loading stale", "@connection", "2.4.0",
                 "Terminates open connections.");
+        sub(client, "PAUSE", -3, "admin noscript loading stale", "@connection", "3.0.0",
+                "Suspends commands processing.");
+        sub(client, "UNPAUSE", 2, "admin noscript loading stale", "@connection", "6.2.0",
+                "Resumes processing commands from paused clients.");
         sub(client, "UNBLOCK", -3, "admin noscript loading stale", "@connection", "5.0.0",
                 "Unblocks a client blocked by a blocking command from a different connection.");
         sub(client, "REPLY", 3, "noscript loading stale", "@connection", "3.2.0",

@@ -59,8 +59,13 @@ final class Commands {
         boolean open = dispatch(session, args, out);
         if (skipThis || session.replyOff) {
             out.writerIndex(mark);
-            if (session.block != null) { // a reply written when the block ends is dropped too
-                session.block = new Session.Block(session.block.timeoutMillis(), reply -> { });
+            Session.Block block = session.block;
+            if (block != null) { // what the block writes when it ends is dropped too, though it still runs
+                session.block = new Session.Block(block.timeoutMillis(), reply -> {
+                    int from = reply.writerIndex();
+                    block.reply().accept(reply);
+                    reply.writerIndex(from);
+                });
             }
         }
         return open;
@@ -95,6 +100,16 @@ final class Commands {
             reject(session, resolved, out, "ERR Replica can't interact with the keyspace");
             return true;
         }
+        long paused = session.inExec ? 0 : clients.pause.delayMillis(writes(session, resolved, name));
+        if (paused > 0) {
+            // CLIENT PAUSE: the connection waits, then tries the command again (it may find the pause extended).
+            session.block = new Session.Block(paused, reply -> {
+                if (!dispatch(session, args, reply)) {
+                    session.closeAfterReply = true;
+                }
+            });
+            return true;
+        }
         if (session.queued != null && !Transactions.isTransactionControl(name)) {
             queue(session, resolved, args, out);
             return true;
@@ -118,6 +133,23 @@ final class Commands {
                     Clients.address(ch == null ? null : ch.remoteAddress()), session.name == null ? "" : session.name);
         }
         return open;
+    }
+
+    /** Whether CLIENT PAUSE WRITE holds the command: a write, or an EXEC whose queue holds one. */
+    private static boolean writes(Session session, CommandTable.Command resolved, String name) {
+        if (resolved.has("write")) {
+            return true;
+        }
+        if (name.equals("EXEC") && session.queued != null) {
+            for (byte[][] queued : session.queued) {
+                CommandTable.Command c = CommandTable.lookup(CommandTable.requestName(queued[0]));
+                CommandTable.Command r = c == null ? null : CommandTable.resolve(c, queued);
+                if (r != null && r.has("write")) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     /** Runs a resolved command in its group's handlers; errors are thrown as {@link CommandError}. */

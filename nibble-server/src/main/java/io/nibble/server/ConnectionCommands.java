@@ -196,6 +196,11 @@ final class ConnectionCommands {
             }
             case "KILL" -> clientKill(s, a, out);
             case "UNBLOCK" -> clientUnblock(a, out);
+            case "PAUSE" -> clientPause(a, out);
+            case "UNPAUSE" -> {
+                clients.pause.unpause();
+                Reply.write(out, Reply.OK);
+            }
             case "REPLY" -> {
                 switch (text(a[2]).toUpperCase(Locale.ROOT)) {
                     case "ON" -> {
@@ -228,6 +233,10 @@ final class ConnectionCommands {
                     "KILL <option> <value> [<option> <value> [...]]",
                     "    Kill connections. Options: ID, ADDR, LADDR, USER, TYPE, SKIPME (YES|NO), MAXAGE.",
                     "REPLY (ON|OFF|SKIP)", "    Control the replies sent to the current connection.",
+                    "PAUSE <timeout> [WRITE|ALL]",
+                    "    Suspend all, or just write, clients for <timeout> milliseconds.",
+                    "UNPAUSE",
+                    "    Stop the current client pause, resuming traffic.",
                     "UNBLOCK <clientid> [TIMEOUT|ERROR]",
                     "    Unblock the specified blocked client.",
                     "NO-EVICT (ON|OFF)", "    Accepted; this server never evicts clients.",
@@ -239,6 +248,35 @@ final class ConnectionCommands {
 
     /** Client types CLIENT LIST and KILL accept; only "normal" clients exist here. */
     private static final List<String> CLIENT_TYPES = List.of("normal", "master", "replica", "slave", "pubsub");
+
+    /**
+     * CLIENT PAUSE timeout [WRITE|ALL]: from now until the timeout, other commands (ALL, the default) or only writes
+     * (WRITE) wait before they run; a pause already running is only lengthened or widened.
+     */
+    private void clientPause(byte[][] a, ByteBuf out) {
+        if (a.length > 4) {
+            throw new CommandError("ERR unknown subcommand or wrong number of arguments for '"
+                    + Arguments.printable(text(a[1])) + "'. Try CLIENT HELP.");
+        }
+        boolean all = true;
+        if (a.length == 4) {
+            switch (text(a[3]).toUpperCase(Locale.ROOT)) {
+                case "WRITE" -> all = false;
+                case "ALL" -> all = true;
+                default -> throw new CommandError("ERR CLIENT PAUSE mode must be WRITE or ALL");
+            }
+        }
+        long timeout = parseLong(a[2], "ERR timeout is not an integer or out of range");
+        if (timeout < 0) {
+            throw new CommandError("ERR timeout is negative");
+        }
+        long now = System.currentTimeMillis();
+        if (timeout > Long.MAX_VALUE - now) {
+            throw new CommandError("ERR timeout is out of range");
+        }
+        clients.pause.pause(timeout == 0 ? 0 : now + timeout, all);
+        Reply.write(out, Reply.OK);
+    }
 
     /**
      * CLIENT UNBLOCK id [TIMEOUT|ERROR]: ends another connection's block as its timeout would, or with an error;

@@ -315,6 +315,10 @@ class RedisConformanceTest {
         g.add(r -> pick(r, List.of("CLIENT", "UNBLOCK", "999999"), List.of("CLIENT", "UNBLOCK", "999999", "error"),
                 List.of("CLIENT", "UNBLOCK", "x"), List.of("CLIENT", "UNBLOCK", "1", "later"),
                 List.of("CLIENT", "UNBLOCK", "1", "TIMEOUT", "x"), List.of("CLIENT", "UNBLOCK")));
+        g.add(r -> pick(r, List.of("CLIENT", "PAUSE", "1", "WRITE"), List.of("CLIENT", "PAUSE", "2"),
+                List.of("CLIENT", "PAUSE", "x"), List.of("CLIENT", "PAUSE", "-1"), List.of("CLIENT", "PAUSE", "1", "x"),
+                List.of("CLIENT", "PAUSE", "1", "ALL", "x"), List.of("CLIENT", "UNPAUSE"),
+                List.of("CLIENT", "UNPAUSE", "x")));
         // Now and then the whole key space goes: a WATCH breaks only if its key existed.
         g.add(r -> r.nextInt(8) > 0 ? List.of("EXISTS", key(r))
                 : pick(r, List.of("FLUSHALL"), List.of("FLUSHDB"), List.of("FLUSHALL", "ASYNC"),

@@ -1,0 +1,142 @@
+package io.nibble.server;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.Pipeline;
+import redis.clients.jedis.args.ClientPauseMode;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * CLIENT PAUSE as Redis 7 does it: commands that arrive during a pause (all of them, or only writes) wait for its
+ * end or for CLIENT UNPAUSE, then run in order; nothing is lost or run twice.
+ */
+class ClientPauseTest {
+    @RegisterExtension
+    static final RunningServer SERVER = new RunningServer(64L << 20, 2);
+
+    @Test
+    void aWritePauseHoldsWritesAndLetsReadsThrough() throws Exception {
+        try (Jedis admin = SERVER.client(); Jedis writer = SERVER.client()) {
+            writer.set("k", "before");
+            assertEquals("OK", admin.clientPause(10_000, ClientPauseMode.WRITE));
+            assertEquals("before", writer.get("k"), "reads run during a WRITE pause");
+            CompletableFuture<String> set = CompletableFuture.supplyAsync(() -> writer.set("k", "after"));
+            Thread.sleep(200);
+            assertFalse(set.isDone(), "the write waits");
+            assertEquals("before", admin.get("k"));
+            long start = System.nanoTime();
+            assertEquals("OK", admin.clientUnpause(), "UNPAUSE is no write: it runs during a WRITE pause");
+            assertEquals("OK", set.get(5, TimeUnit.SECONDS));
+            long waitedMillis = (System.nanoTime() - start) / 1_000_000;
+            assertTrue(waitedMillis < 1_000, "released soon after UNPAUSE: " + waitedMillis + " ms");
+            assertEquals("after", admin.get("k"));
+        }
+    }
+
+    @Test
+    void anAllPauseHoldsEveryCommandUntilItEnds() throws Exception {
+        try (Jedis admin = SERVER.client(); Jedis other = SERVER.client(); Jedis third = SERVER.client()) {
+            long start = System.nanoTime();
+            assertEquals("OK", admin.clientPause(500));
+            CompletableFuture<String> ping = CompletableFuture.supplyAsync(other::ping);
+            // As in Redis, in ALL mode even CLIENT UNPAUSE waits for the pause to end.
+            CompletableFuture<String> unpause = CompletableFuture.supplyAsync(third::clientUnpause);
+            assertEquals("PONG", ping.get(5, TimeUnit.SECONDS));
+            assertEquals("OK", unpause.get(5, TimeUnit.SECONDS));
+            long waitedMillis = (System.nanoTime() - start) / 1_000_000;
+            assertTrue(waitedMillis >= 500, "answered after " + waitedMillis + " ms");
+            assertTrue(other.info("clients").contains("blocked_clients:0\r\n"), other.info("clients"));
+        }
+    }
+
+    /**
+     * Clients pipeline INCRs and reads while another pauses and unpauses at random, in both modes: every increment
+     * lands once, every reply matches its request, and no connection stays blocked.
+     */
+    @Test
+    void incrementsThroughPausesAreExact() throws Exception {
+        int clients = 4;
+        long end = System.currentTimeMillis() + 2_000;
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        AtomicLong pauses = new AtomicLong();
+        Thread pauser = Thread.ofPlatform().start(() -> {
+            SplittableRandom random = new SplittableRandom(11);
+            try (Jedis j = SERVER.client()) {
+                while (!stop.get()) {
+                    if (random.nextBoolean()) {
+                        j.clientPause(1 + random.nextInt(30),
+                                random.nextBoolean() ? ClientPauseMode.WRITE : ClientPauseMode.ALL);
+                        pauses.incrementAndGet();
+                    } else {
+                        j.clientUnpause();
+                    }
+                    Thread.sleep(random.nextInt(20));
+                }
+            } catch (Throwable e) {
+                failure.compareAndSet(null, e);
+            }
+        });
+        List<Thread> threads = new ArrayList<>();
+        long[] counts = new long[clients];
+        for (int c = 0; c < clients; c++) {
+            int id = c;
+            threads.add(Thread.ofPlatform().start(() -> {
+                SplittableRandom random = new SplittableRandom(id);
+                try (Jedis j = SERVER.client()) {
+                    while (System.currentTimeMillis() < end) {
+                        Pipeline p = j.pipelined();
+                        List<redis.clients.jedis.Response<Long>> incrs = new ArrayList<>();
+                        int batch = 1 + random.nextInt(10);
+                        for (int i = 0; i < batch; i++) {
+                            incrs.add(p.incr("pause:own:" + id));
+                            p.incr("pause:shared");
+                        }
+                        p.sync();
+                        for (redis.clients.jedis.Response<Long> incr : incrs) {
+                            assertEquals(++counts[id], incr.get(), "client " + id + ": replies in order, each once");
+                        }
+                    }
+                } catch (Throwable e) {
+                    failure.compareAndSet(null, e);
+                }
+            }));
+        }
+        for (Thread t : threads) {
+            t.join(60_000);
+            assertFalse(t.isAlive(), "a client is stuck");
+        }
+        stop.set(true);
+        pauser.join(10_000);
+        assertNull(failure.get(), () -> "failed: " + failure.get());
+        try (Jedis j = SERVER.client()) {
+            j.clientUnpause();
+            long total = 0;
+            for (int c = 0; c < clients; c++) {
+                assertEquals(counts[c], Long.parseLong(j.get("pause:own:" + c)));
+                total += counts[c];
+            }
+            assertEquals(total, Long.parseLong(j.get("pause:shared")), "every INCR counted once");
+            assertTrue(pauses.get() > 10, "paused " + pauses.get() + " times");
+            long deadline = System.currentTimeMillis() + 2_000;
+            while (!j.info("clients").contains("blocked_clients:0\r\n") && System.currentTimeMillis() < deadline) {
+                Thread.sleep(10);
+            }
+            assertTrue(j.info("clients").contains("blocked_clients:0\r\n"), j.info("clients"));
+        }
+    }
+}
