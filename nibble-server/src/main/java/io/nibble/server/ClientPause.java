@@ -32,6 +32,11 @@ final class ClientPause {
         all = false;
     }
 
+    /** Whether a pause was set and not lifted (it may have run out): the cheap test before {@link #delayMillis}. */
+    boolean active() {
+        return untilMillis != 0;
+    }
+
     /**
      * How long a command must wait before it is tried again, or 0 when it may run now. Writes wait in either mode,
      * every command in ALL mode; {@code writes} says whether this command writes (for EXEC: whether its queue does).

@@ -100,7 +100,9 @@ final class Commands {
             reject(session, resolved, out, "ERR Replica can't interact with the keyspace");
             return true;
         }
-        long paused = session.inExec ? 0 : clients.pause.delayMillis(writes(session, resolved, name));
+        // One volatile read per command while no pause was ever asked for or the last was lifted.
+        long paused = session.inExec || !clients.pause.active() ? 0
+                : clients.pause.delayMillis(writes(session, resolved, name));
         if (paused > 0) {
             // CLIENT PAUSE: the connection waits, then tries the command again (it may find the pause extended).
             session.block = new Session.Block(paused, reply -> {
