@@ -27,6 +27,14 @@ final class ClientPause {
         }
     }
 
+    /** A pause that ran out is cleared, so that {@link #active()} is false again; unless a new one began meanwhile. */
+    private synchronized void ended(long until) {
+        if (untilMillis == until) {
+            untilMillis = 0;
+            all = false;
+        }
+    }
+
     synchronized void unpause() {
         untilMillis = 0;
         all = false;
@@ -47,7 +55,11 @@ final class ClientPause {
             return 0;
         }
         long left = until - System.currentTimeMillis();
-        if (left <= 0 || !(all || writes)) {
+        if (left <= 0) {
+            ended(until);
+            return 0;
+        }
+        if (!(all || writes)) {
             return 0;
         }
         return Math.min(left, RECHECK_MILLIS);
