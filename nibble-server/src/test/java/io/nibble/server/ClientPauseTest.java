@@ -139,4 +139,29 @@ class ClientPauseTest {
             assertTrue(j.info("clients").contains("blocked_clients:0\r\n"), j.info("clients"));
         }
     }
+
+    /** A running pause is only lengthened or widened, never shortened or narrowed; one that ran out is cleared. */
+    @Test
+    void pausesOnlyGrowWhileTheyRun() throws Exception {
+        ClientPause pause = new ClientPause();
+        assertFalse(pause.active());
+        long now = System.currentTimeMillis();
+        pause.pause(now + 10_000, false);
+        assertTrue(pause.delayMillis(true) > 0, "a write waits");
+        assertEquals(0, pause.delayMillis(false), "a read does not");
+        pause.pause(now + 100, true);
+        assertTrue(pause.delayMillis(false) > 0, "widened to every command");
+        Thread.sleep(150);
+        assertTrue(pause.delayMillis(false) > 0, "but not shortened");
+        pause.unpause();
+        assertFalse(pause.active());
+        assertEquals(0, pause.delayMillis(true));
+        pause.pause(System.currentTimeMillis() + 30, false);
+        Thread.sleep(60);
+        assertEquals(0, pause.delayMillis(true), "ran out");
+        assertFalse(pause.active(), "and cleared");
+        pause.pause(System.currentTimeMillis() + 10_000, false);
+        assertEquals(0, pause.delayMillis(false), "a new pause takes its own mode once the last ran out");
+        assertTrue(pause.delayMillis(true) <= ClientPause.RECHECK_MILLIS, "a waiting command looks again soon");
+    }
 }
