@@ -141,6 +141,7 @@ final class CommandHandler extends ChannelInboundHandlerAdapter {
                     blockedBy.timeoutMillis(), TimeUnit.MILLISECONDS);
         }
         session.unblocker = withError -> onChannelLoop(ctx, () -> unblock(ctx, withError));
+        session.unblockable = blockedBy.unblockable();
         session.blocked = true;
     }
 
@@ -152,6 +153,17 @@ final class CommandHandler extends ChannelInboundHandlerAdapter {
         if (blockedBy == null || !ctx.channel().isActive()) {
             return;
         }
+        try {
+            endBlock(ctx, withError);
+        } catch (RuntimeException | Error e) {
+            // Run from a timer, an error would otherwise vanish and leave the connection neither blocked nor reading.
+            LOG.log(System.Logger.Level.ERROR, "closing client " + session.id + " after an unexpected error", e);
+            closing = true;
+            ctx.close();
+        }
+    }
+
+    private void endBlock(ChannelHandlerContext ctx, boolean withError) {
         Session.Block ended = blockedBy;
         blockedBy = null;
         session.blocked = false;

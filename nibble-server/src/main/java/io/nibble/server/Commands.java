@@ -50,7 +50,11 @@ final class Commands {
      */
     boolean execute(Session session, byte[][] args, ByteBuf out) {
         if (!session.replyOff && !session.skipReply) {
-            return dispatch(session, args, out);
+            boolean open = dispatch(session, args, out);
+            if (session.block != null) {
+                session.block = replyRule(session, session.block, false);
+            }
+            return open;
         }
         // CLIENT REPLY OFF or SKIP: the command runs and its reply, errors included, is dropped.
         boolean skipThis = session.skipReply;
@@ -59,16 +63,28 @@ final class Commands {
         boolean open = dispatch(session, args, out);
         if (skipThis || session.replyOff) {
             out.writerIndex(mark);
-            Session.Block block = session.block;
-            if (block != null) { // what the block writes when it ends is dropped too, though it still runs
-                session.block = new Session.Block(block.timeoutMillis(), reply -> {
-                    int from = reply.writerIndex();
-                    block.reply().accept(reply);
-                    reply.writerIndex(from);
-                });
-            }
+        }
+        if (session.block != null) {
+            session.block = replyRule(session, session.block, skipThis);
         }
         return open;
+    }
+
+    /**
+     * A block whose late reply follows CLIENT REPLY as it stands when the block ends: dropped for a skipped command or
+     * while replies are off (a postponed CLIENT REPLY ON still gets its OK). A command held again by a pause keeps the
+     * rule for its next try.
+     */
+    private static Session.Block replyRule(Session session, Session.Block block, boolean skipThis) {
+        return new Session.Block(block.timeoutMillis(), reply -> {
+            int from = reply.writerIndex();
+            block.reply().accept(reply);
+            if (session.block != null) {
+                session.block = replyRule(session, session.block, skipThis);
+            } else if (skipThis || session.replyOff) {
+                reply.writerIndex(from);
+            }
+        }, block.unblockable());
     }
 
     private boolean dispatch(Session session, byte[][] args, ByteBuf out) {
@@ -109,7 +125,7 @@ final class Commands {
                 if (!dispatch(session, args, reply)) {
                     session.closeAfterReply = true;
                 }
-            });
+            }, false);
             return true;
         }
         if (session.queued != null && !Transactions.isTransactionControl(name)) {

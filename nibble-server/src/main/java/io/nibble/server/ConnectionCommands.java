@@ -298,7 +298,8 @@ final class ConnectionCommands {
         }
         Session target = clients.find(id);
         var unblocker = target == null ? null : target.unblocker;
-        if (target != null && target.blocked && unblocker != null) {
+        // A command CLIENT PAUSE holds cannot be unblocked: it would only wait again, or be lost.
+        if (target != null && target.blocked && target.unblockable && unblocker != null) {
             unblocker.accept(withError);
             Reply.integer(out, 1);
         } else {

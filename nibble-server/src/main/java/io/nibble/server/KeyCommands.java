@@ -115,7 +115,7 @@ final class KeyCommands {
         if (replicas <= 0 || s.inExec) {
             Reply.integer(out, 0);
         } else {
-            s.block = new Session.Block(timeout, reply -> Reply.integer(reply, 0));
+            s.block = new Session.Block(timeout, reply -> Reply.integer(reply, 0), true);
         }
     }
 

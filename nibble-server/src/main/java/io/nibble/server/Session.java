@@ -48,16 +48,20 @@ final class Session {
      * Taken by the connection's handler as soon as the command returns.
      */
     Block block;
-    /** The connection is blocked (CLIENT LIST's flag b, CLIENT UNBLOCK); written by its I/O thread. */
+    /** The connection is blocked (CLIENT LIST's flag b); written by its I/O thread. */
     volatile boolean blocked;
+    /** Its block is one CLIENT UNBLOCK may end; written by its I/O thread. */
+    volatile boolean unblockable;
     /** Ends the connection's block from another connection (CLIENT UNBLOCK): true for an error reply. */
     volatile java.util.function.Consumer<Boolean> unblocker;
 
     /**
      * A blocked connection's wait: {@code timeoutMillis} (0: until the connection closes), then {@code reply} is
-     * written, and the commands that arrived meanwhile run.
+     * written, and the commands that arrived meanwhile run. CLIENT UNBLOCK may end it early only if
+     * {@code unblockable} (a WAIT, not a command that CLIENT PAUSE holds).
      */
-    record Block(long timeoutMillis, java.util.function.Consumer<io.netty.buffer.ByteBuf> reply) { }
+    record Block(long timeoutMillis, java.util.function.Consumer<io.netty.buffer.ByteBuf> reply,
+                 boolean unblockable) { }
 
     /** Close once the reply of the command now running is sent: QUIT, SHUTDOWN, or a CLIENT KILL of itself. */
     boolean closeAfterReply;
