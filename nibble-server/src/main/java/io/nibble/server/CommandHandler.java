@@ -140,7 +140,15 @@ final class CommandHandler extends ChannelInboundHandlerAdapter {
             blockTimer = ctx.executor().schedule(() -> onChannelLoop(ctx, () -> unblock(ctx, false)),
                     blockedBy.timeoutMillis(), TimeUnit.MILLISECONDS);
         }
-        session.unblocker = withError -> onChannelLoop(ctx, () -> unblock(ctx, withError));
+        // CLIENT UNBLOCK's end of the block is always a task of its own: run inline from another connection's
+        // command, it would replay this connection's commands inside that one, which may hold key locks they need.
+        // It ends only the block it was taken for, not a later one.
+        Session.Block mine = blockedBy;
+        session.unblocker = withError -> ctx.channel().eventLoop().execute(() -> {
+            if (blockedBy == mine) {
+                unblock(ctx, withError);
+            }
+        });
         session.unblockable = blockedBy.unblockable();
         session.blocked = true;
     }
@@ -177,8 +185,10 @@ final class CommandHandler extends ChannelInboundHandlerAdapter {
         }
         if (withError) {
             String message = "UNBLOCKED client unblocked via CLIENT UNBLOCK";
-            Reply.error(pending, message);
             stats.commandStats.errorReply(message);
+            if (!ended.skipped() && !session.replyOff) { // CLIENT REPLY applies to it as to any late reply
+                Reply.error(pending, message);
+            }
         } else {
             ended.reply().accept(pending); // a postponed command runs here, and may block or close again
             if (session.closeAfterReply) {

@@ -84,7 +84,7 @@ final class Commands {
             } else if (skipThis || session.replyOff) {
                 reply.writerIndex(from);
             }
-        }, block.unblockable());
+        }, block.unblockable(), skipThis);
     }
 
     private boolean dispatch(Session session, byte[][] args, ByteBuf out) {

@@ -58,10 +58,15 @@ final class Session {
     /**
      * A blocked connection's wait: {@code timeoutMillis} (0: until the connection closes), then {@code reply} is
      * written, and the commands that arrived meanwhile run. CLIENT UNBLOCK may end it early only if
-     * {@code unblockable} (a WAIT, not a command that CLIENT PAUSE holds).
+     * {@code unblockable} (a WAIT, not a command that CLIENT PAUSE holds). {@code skipped}: the blocked command was
+     * the one CLIENT REPLY SKIP silenced, so whatever ends the block writes nothing.
      */
     record Block(long timeoutMillis, java.util.function.Consumer<io.netty.buffer.ByteBuf> reply,
-                 boolean unblockable) { }
+                 boolean unblockable, boolean skipped) {
+        Block(long timeoutMillis, java.util.function.Consumer<io.netty.buffer.ByteBuf> reply, boolean unblockable) {
+            this(timeoutMillis, reply, unblockable, false);
+        }
+    }
 
     /** Close once the reply of the command now running is sent: QUIT, SHUTDOWN, or a CLIENT KILL of itself. */
     boolean closeAfterReply;

@@ -152,6 +152,38 @@ class WaitTest {
         }
     }
 
+    /** One event loop, so the unblocking and the blocked connection share a thread. */
+    @RegisterExtension
+    static final RunningServer ONE_LOOP = new RunningServer(64L << 20, 1);
+
+    /**
+     * CLIENT UNBLOCK inside a transaction that holds the key a blocked connection's next command needs: the blocked
+     * connection resumes after the EXEC, on its own turn, instead of inside it, where it would wait for that key's
+     * lock on the very thread that holds it.
+     */
+    @Test
+    @org.junit.jupiter.api.Timeout(value = 30, threadMode = org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD)
+    void anUnblockInsideExecLetsTheWaiterGoOnAfterIt() throws Exception {
+        try (Socket s = new Socket("127.0.0.1", ONE_LOOP.port()); Jedis other = ONE_LOOP.client()) {
+            s.setSoTimeout(10_000);
+            OutputStream out = s.getOutputStream();
+            InputStream in = s.getInputStream();
+            out.write("CLIENT ID\r\n".getBytes(StandardCharsets.US_ASCII));
+            String idReply = read(in, 3);
+            while (!idReply.endsWith("\r\n")) {
+                idReply += read(in, 1);
+            }
+            long id = Long.parseLong(idReply.substring(1, idReply.length() - 2));
+            out.write("WAIT 1 0\r\nGET k\r\n".getBytes(StandardCharsets.US_ASCII));
+            awaitBlocked(other, id);
+            Transaction t = other.multi();
+            t.set("k", "v");
+            t.sendCommand(redis.clients.jedis.Protocol.Command.CLIENT, "UNBLOCK", Long.toString(id));
+            assertEquals(List.of("OK", 1L), t.exec());
+            assertEquals(":0\r\n$1\r\nv\r\n", read(in, 11), "the GET ran after the transaction");
+        }
+    }
+
     private static void awaitBlockedClients(Jedis other, int count) throws InterruptedException {
         long deadline = System.currentTimeMillis() + 5_000;
         while (!other.info("clients").contains("blocked_clients:" + count + "\r\n")
