@@ -304,8 +304,7 @@ final class Store implements AutoCloseable {
         if (addedExpires != removedExpires) {
             expiringKeys.add(addedExpires - removedExpires);
         }
-        long sum = (addedExpires != 0 ? expirySeconds(mem.getLong(added + HEADER)) : 0)
-                - (removedExpires != 0 ? expirySeconds(mem.getLong(removed + HEADER)) : 0);
+        long sum = recordExpirySeconds(added) - recordExpirySeconds(removed);
         if (sum != 0) {
             expirySum.add(sum);
         }

@@ -109,11 +109,7 @@ final class CommandHandler extends ChannelInboundHandlerAdapter {
             pending = ctx.alloc().ioBuffer(replyBytesHint);
         }
         if (!commands.execute(session, (byte[][]) msg, pending)) {
-            closing = true;
-            ByteBuf last = pending;
-            pending = null;
-            // Close only once everything written so far, this reply included, has left.
-            ctx.writeAndFlush(last).addListener(ChannelFutureListener.CLOSE);
+            closeAfterReplies(ctx);
             return;
         }
         if (session.block != null) {
@@ -192,10 +188,7 @@ final class CommandHandler extends ChannelInboundHandlerAdapter {
         } else {
             ended.reply().accept(pending); // a postponed command runs here, and may block or close again
             if (session.closeAfterReply) {
-                closing = true;
-                ByteBuf last = pending;
-                pending = null;
-                ctx.writeAndFlush(last).addListener(ChannelFutureListener.CLOSE);
+                closeAfterReplies(ctx);
                 return;
             }
             if (session.block != null) {
@@ -259,6 +252,14 @@ final class CommandHandler extends ChannelInboundHandlerAdapter {
         // Stop reading a client that does not read its replies; resume once they drain.
         ctx.channel().config().setAutoRead(ctx.channel().isWritable() && blockedBy == null);
         ctx.fireChannelWritabilityChanged();
+    }
+
+    /** Closes once everything written so far, the last reply included, has left (QUIT, SHUTDOWN, CLIENT KILL). */
+    private void closeAfterReplies(ChannelHandlerContext ctx) {
+        closing = true;
+        ByteBuf last = pending;
+        pending = null;
+        ctx.writeAndFlush(last).addListener(ChannelFutureListener.CLOSE);
     }
 
     /** Answers a broken frame with the protocol error and closes once everything before it has left. */

@@ -17,6 +17,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
+import static io.nibble.server.RawReplies.read;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -132,17 +133,6 @@ class ClientPauseTest {
         }
     }
 
-    private static String read(java.io.InputStream in, int bytes) throws java.io.IOException {
-        java.io.ByteArrayOutputStream got = new java.io.ByteArrayOutputStream();
-        while (got.size() < bytes) {
-            int b = in.read();
-            if (b < 0) {
-                break;
-            }
-            got.write(b);
-        }
-        return got.toString(StandardCharsets.US_ASCII);
-    }
 
     /**
      * Clients pipeline INCRs and reads while another pauses and unpauses at random, in both modes: every increment

@@ -6,14 +6,13 @@ import redis.clients.jedis.Jedis;
 import redis.clients.jedis.Transaction;
 import redis.clients.jedis.exceptions.JedisDataException;
 
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
+import static io.nibble.server.RawReplies.read;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -86,17 +85,6 @@ class WaitTest {
         }
     }
 
-    private static String read(InputStream in, int bytes) throws IOException {
-        ByteArrayOutputStream got = new ByteArrayOutputStream();
-        while (got.size() < bytes) {
-            int b = in.read();
-            if (b < 0) {
-                break;
-            }
-            got.write(b);
-        }
-        return got.toString(StandardCharsets.US_ASCII);
-    }
 
     /** CLIENT UNBLOCK ends a WAIT from another connection, as its timeout would or with an error. */
     @Test
@@ -105,12 +93,7 @@ class WaitTest {
             s.setSoTimeout(10_000);
             OutputStream out = s.getOutputStream();
             InputStream in = s.getInputStream();
-            out.write("CLIENT ID\r\n".getBytes(StandardCharsets.US_ASCII));
-            String idReply = read(in, 3);
-            while (!idReply.endsWith("\r\n")) {
-                idReply += read(in, 1);
-            }
-            long id = Long.parseLong(idReply.substring(1, idReply.length() - 2));
+            long id = RawReplies.clientId(out, in);
             out.write("WAIT 1 0\r\nPING\r\n".getBytes(StandardCharsets.US_ASCII));
             awaitBlocked(other, id);
             assertTrue(other.clientList().lines().anyMatch(l -> l.startsWith("id=" + id + " ") && l.contains(" flags=b ")),
@@ -168,12 +151,7 @@ class WaitTest {
             s.setSoTimeout(10_000);
             OutputStream out = s.getOutputStream();
             InputStream in = s.getInputStream();
-            out.write("CLIENT ID\r\n".getBytes(StandardCharsets.US_ASCII));
-            String idReply = read(in, 3);
-            while (!idReply.endsWith("\r\n")) {
-                idReply += read(in, 1);
-            }
-            long id = Long.parseLong(idReply.substring(1, idReply.length() - 2));
+            long id = RawReplies.clientId(out, in);
             out.write("WAIT 1 0\r\nGET k\r\n".getBytes(StandardCharsets.US_ASCII));
             awaitBlocked(other, id);
             Transaction t = other.multi();
