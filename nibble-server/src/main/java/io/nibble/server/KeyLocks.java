@@ -9,7 +9,6 @@ import io.netty.util.concurrent.FastThreadLocal;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -32,7 +31,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * and a version read with {@link #version} that includes a write's increment also sees that write. The version
  * sits in the top bits and wraps harmlessly. Several stripes are always taken in ascending order, shared or
  * exclusive, so two commands never wait on each other in a cycle. Stripes are shared by unrelated keys: that can
- * make a command wait or an EXEC abort needlessly, never miss a change.
+ * make a command wait or an EXEC abort needlessly, never miss a change. The stripe hash has a fixed seed, so
+ * which keys share a stripe is the same in every run: such an abort repeats instead of turning up once in thousands
+ * of runs. A client able to pick keys that share a watched key's stripe could as well write the watched key.
  */
 final class KeyLocks {
     static final int STRIPES = 1 << 14;
@@ -43,8 +44,9 @@ final class KeyLocks {
     private static final long READERS = VERSION_ONE - READER;
     private static final VarHandle WORDS = MethodHandles.arrayElementVarHandle(long[].class);
 
+    private static final long SEED = 0x9E3779B97F4A7C15L;
+
     private final long[] words = new long[STRIPES];
-    private final long seed = ThreadLocalRandom.current().nextLong();
     /** Sessions watching keys plus EXECs and FLUSHALLs running; while zero, keyed commands skip the stripes. */
     private final AtomicInteger guards = new AtomicInteger();
     private final List<Slot> slots = new CopyOnWriteArrayList<>();
@@ -116,7 +118,7 @@ final class KeyLocks {
     }
 
     int stripe(byte[] key) {
-        long h = KeyHash.hash(key, seed);
+        long h = KeyHash.hash(key, SEED);
         return (int) (h ^ (h >>> 32)) & (STRIPES - 1);
     }
 

@@ -2,6 +2,7 @@ package io.nibble.server;
 
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -128,5 +129,29 @@ class KeyLocksTest {
         assertTrue(CommandTable.lookup("FLUSHALL").keys().everyKey());
         assertEquals(null, CommandTable.lookup("PING").keys());
         assertTrue(CommandTable.lookup("WATCH").keys().lockFree(), "WATCH only records versions");
+    }
+    /**
+     * Stripes are shared by unrelated keys, so a WATCH breaks when a key on its stripe changes. The seed is fixed, so
+     * the keys that TransactionTest and RedisConformanceTest expect to stay apart must be checked to do so once, here:
+     * otherwise those tests would abort an EXEC that Redis runs, every time.
+     */
+    @Test
+    void theKeysTransactionTestsWatchSitOnStripesOfTheirOwn() {
+        KeyLocks locks = new KeyLocks();
+        List<List<String>> groups = List.of(
+                List.of("k0", "k1", "k2", "k3", "k4", "k5"),
+                List.of("absent", "k", "a", "b", "c"),
+                List.of("missing", "present", "counter", "elsewhere:1", "elsewhere:2", "elsewhere:3", "elsewhere:4",
+                        "elsewhere:5"));
+        for (List<String> keys : groups) {
+            java.util.Map<Integer, String> seen = new java.util.HashMap<>();
+            for (String key : keys) {
+                String before = seen.put(locks.stripe(key.getBytes()), key);
+                assertEquals(null, before, key + " shares a stripe with " + before);
+            }
+        }
+        assertTrue(java.util.stream.IntStream.range(0, 10_000)
+                .map(i -> locks.stripe(("key:" + i).getBytes())).distinct().count() > 7_000,
+                "10,000 keys spread over most of the 16,384 stripes");
     }
 }

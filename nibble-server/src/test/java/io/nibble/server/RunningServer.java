@@ -45,9 +45,14 @@ final class RunningServer implements BeforeAllCallback, BeforeEachCallback, Afte
         }
     }
 
+    /** Fails, instead of hanging the build, when the server cannot stop: one of its event loops is stuck. */
     @Override
-    public void afterAll(ExtensionContext context) {
-        server.close();
+    public void afterAll(ExtensionContext context) throws InterruptedException {
+        Thread closer = Thread.ofPlatform().daemon().name("close-test-server").start(server::close);
+        closer.join(30_000);
+        if (closer.isAlive()) {
+            throw new AssertionError("the server did not stop within 30 s: an event loop is stuck");
+        }
     }
 
     int port() {
