@@ -43,7 +43,7 @@ final class CommandHandler extends ChannelInboundHandlerAdapter {
         this.stats = stats;
         this.limits = limits;
         this.loops = loops;
-        this.session = new Session(IDS.incrementAndGet(), !needsAuth);
+        this.session = new Session(IDS.incrementAndGet(), !needsAuth, commands.inputBudget());
     }
 
     @Override

@@ -17,6 +17,7 @@ final class Commands {
     private final ServerStats stats;
     private final RespLimits limits;
     private final KeyLocks locks = new KeyLocks();
+    private final InputBudget inputBudget;
     private final SlowLog slowLog;
     private final boolean latencyTracking;
     private final Clients clients = new Clients();
@@ -30,6 +31,7 @@ final class Commands {
     Commands(Nibble store, ServerConfig config, ServerStats stats, Runnable shutdown) {
         this.stats = stats;
         this.limits = config.limits();
+        this.inputBudget = new InputBudget(limits.maxInputBytes());
         this.slowLog = new SlowLog(config.slowlogLogSlowerThan, config.slowlogMaxLen);
         this.latencyTracking = config.latencyTracking;
         this.transactions = new Transactions(store, locks, limits, this::dispatch);
@@ -37,7 +39,7 @@ final class Commands {
         this.keys = new KeyCommands(store);
         this.bitmaps = new BitmapCommands(store, limits);
         this.connection = new ConnectionCommands(config, clients, transactions);
-        this.server = new ServerCommands(store, config, stats, slowLog, clients, locks, shutdown);
+        this.server = new ServerCommands(store, config, stats, slowLog, clients, locks, inputBudget, shutdown);
     }
 
     /**
@@ -268,6 +270,11 @@ final class Commands {
         session.failed = true;
     }
 
+    /** The server-wide budget that decoders and MULTI queues hold their arguments against. */
+    InputBudget inputBudget() {
+        return inputBudget;
+    }
+
     /** Lists an accepted connection for CLIENT LIST and CLIENT KILL. */
     void register(Session session, Channel channel) {
         clients.add(session, channel);
@@ -311,15 +318,18 @@ final class Commands {
             reject(session, command, out, "ERR Command not allowed inside a transaction");
         } else if (session.queuedBytes + bytes > limits.maxQueuedBytes()) {
             // Drop what was queued: the transaction is lost either way, and its memory comes back now.
-            session.queued.clear();
-            session.queuedBytes = 0;
+            session.dropQueued();
             reject(session, command, out, "ERR transaction exceeds max-queued-bytes (" + limits.maxQueuedBytes()
                     + ")");
+        } else if (session.transactionFailed) { // a failed transaction only waits for its EXECABORT: keep nothing
+            Reply.write(out, Reply.QUEUED);
+        } else if (!session.queuedHeld.hold(bytes)) {
+            session.dropQueued();
+            reject(session, command, out, "ERR queued commands of all clients would hold more than max-input-bytes ("
+                    + limits.maxInputBytes() + ")");
         } else {
-            if (!session.transactionFailed) { // a failed transaction only waits for its EXECABORT: keep nothing
-                session.queued.add(args);
-                session.queuedBytes += bytes;
-            }
+            session.queued.add(args);
+            session.queuedBytes += bytes;
             Reply.write(out, Reply.QUEUED);
         }
     }

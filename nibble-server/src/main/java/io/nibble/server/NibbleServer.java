@@ -70,7 +70,7 @@ public final class NibbleServer implements AutoCloseable {
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
-                            ch.pipeline().addLast(new RespDecoder(limits),
+                            ch.pipeline().addLast(new RespDecoder(limits, commands.inputBudget()),
                                     new CommandHandler(commands, stats, limits, loops, needsAuth));
                         }
                     })

@@ -16,9 +16,24 @@ import java.util.List;
  * between reads, so input split at any byte decodes the same and a large bulk is read once. Every length is
  * checked against {@link RespLimits} before anything is allocated for it. Each command comes out as a
  * {@code byte[][]} of its arguments; a broken frame throws {@link RespProtocolException}.
+ *
+ * <p>A bulk of {@link #BIG_BULK} bytes or more is copied out of the network buffer as its bytes arrive, into an
+ * array of up to 1 MiB that then doubles up to the announced length, so the buffer never accumulates it (which would
+ * copy it again on every read) and what it holds follows what the client has sent, not what it announced. The bytes of a command still
+ * arriving count against the server's {@link InputBudget}; past it, the connection is refused.
  */
 public final class RespDecoder extends ByteToMessageDecoder {
+    /** Bulks this long or longer bypass the network buffer (Redis's threshold for its big-argument path). */
+    static final int BIG_BULK = 32 << 10;
+
+    private static final System.Logger LOG = System.getLogger("io.nibble.server");
+
     private final RespLimits limits;
+    /** The arguments of the command being read, counted against the server-wide budget. */
+    private final InputBudget.Share held;
+    /** The big bulk being read, grown as it arrives; null when none. */
+    private byte[] bigBulk;
+    private int bigFilled;
     /** Arguments of the multibulk command being read; null between commands. */
     private byte[][] args;
     private int filled;
@@ -30,7 +45,12 @@ public final class RespDecoder extends ByteToMessageDecoder {
     private boolean failed;
 
     public RespDecoder(RespLimits limits) {
+        this(limits, new InputBudget(Long.MAX_VALUE));
+    }
+
+    RespDecoder(RespLimits limits, InputBudget budget) {
         this.limits = limits;
+        this.held = budget.new Share();
     }
 
     @Override
@@ -51,9 +71,35 @@ public final class RespDecoder extends ByteToMessageDecoder {
             }
         } catch (RespProtocolException e) {
             failed = true;
-            args = null;
+            forget();
             in.skipBytes(in.readableBytes());
             throw e;
+        }
+    }
+
+    /** Bytes received and not yet taken out of the network buffer. */
+    int bufferedBytes() {
+        return actualReadableBytes();
+    }
+
+    @Override
+    protected void handlerRemoved0(ChannelHandlerContext ctx) {
+        forget(); // the connection closed: a command it left unfinished holds nothing any more
+    }
+
+    private void forget() {
+        args = null;
+        bigBulk = null;
+        bigFilled = 0;
+        held.releaseAll();
+    }
+
+    private void hold(long bytes) {
+        if (!held.hold(bytes)) {
+            LOG.log(System.Logger.Level.WARNING, "refusing a command: with it, unfinished commands would hold more "
+                    + "than max-input-bytes (" + held.limit() + " bytes)");
+            throw new RespProtocolException("unfinished commands of all clients would hold more than "
+                    + "max-input-bytes");
         }
     }
 
@@ -103,11 +149,19 @@ public final class RespDecoder extends ByteToMessageDecoder {
                 in.readerIndex(eol + 2);
                 bulkLength = (int) length;
             }
-            if (in.readableBytes() < (long) bulkLength + 2) {
+            byte[] arg;
+            if (bulkLength >= BIG_BULK) {
+                arg = bigBulk(in);
+            } else if (in.readableBytes() >= bulkLength + 2) {
+                arg = new byte[bulkLength];
+                in.readBytes(arg);
+                hold(bulkLength + ARGUMENT_OVERHEAD);
+            } else {
+                arg = null;
+            }
+            if (arg == null) {
                 return null;
             }
-            byte[] arg = new byte[bulkLength];
-            in.readBytes(arg);
             if (in.readByte() != '\r' || in.readByte() != '\n') {
                 throw new RespProtocolException("bulk string not terminated by CRLF");
             }
@@ -119,6 +173,42 @@ public final class RespDecoder extends ByteToMessageDecoder {
         }
         byte[][] done = args.length == filled ? args : java.util.Arrays.copyOf(args, filled);
         args = null;
+        held.releaseAll(); // the command leaves the decoder: from here on it is the handler's
+        return done;
+    }
+
+    /**
+     * The first array a big bulk gets, unless it is shorter: a bulk up to this long is copied once, and a client that
+     * announces a longer one and stalls holds no more than this.
+     */
+    private static final int FIRST_BIG_ARRAY = 1 << 20;
+
+    /** Array header and reference: what an argument costs beyond its bytes. */
+    private static final int ARGUMENT_OVERHEAD = 24;
+
+    /**
+     * Copies what has arrived of a big bulk into its array, doubling the array up to the bulk's length; returns the
+     * finished array once all its bytes and its CRLF are readable, else null.
+     */
+    private byte[] bigBulk(ByteBuf in) {
+        int n = Math.min(bulkLength - bigFilled, in.readableBytes());
+        if (n > 0) {
+            int capacity = bigBulk == null ? 0 : bigBulk.length;
+            if (bigFilled + n > capacity) {
+                int grown = (int) Math.min(bulkLength,
+                        Math.max(bigFilled + (long) n, Math.max(FIRST_BIG_ARRAY, 2L * capacity)));
+                hold(grown - capacity + (capacity == 0 ? ARGUMENT_OVERHEAD : 0));
+                bigBulk = bigBulk == null ? new byte[grown] : java.util.Arrays.copyOf(bigBulk, grown);
+            }
+            in.readBytes(bigBulk, bigFilled, n);
+            bigFilled += n;
+        }
+        if (bigFilled < bulkLength || in.readableBytes() < 2) {
+            return null;
+        }
+        byte[] done = bigBulk; // exactly bulkLength long: the array never grows past the announced length
+        bigBulk = null;
+        bigFilled = 0;
         return done;
     }
 

@@ -25,16 +25,18 @@ final class ServerCommands {
     private final SlowLog slowLog;
     private final Clients clients;
     private final KeyLocks locks;
+    private final InputBudget inputBudget;
     private final Runnable shutdown;
 
     ServerCommands(Nibble store, ServerConfig config, ServerStats stats, SlowLog slowLog, Clients clients,
-                   KeyLocks locks, Runnable shutdown) {
+                   KeyLocks locks, InputBudget inputBudget, Runnable shutdown) {
         this.store = store;
         this.config = config;
         this.stats = stats;
         this.slowLog = slowLog;
         this.clients = clients;
         this.locks = locks;
+        this.inputBudget = inputBudget;
         this.shutdown = shutdown;
     }
 
@@ -489,6 +491,8 @@ final class ServerCommands {
                     .append("\r\nnibble_index_bytes:").append(st.indexBytes())
                     .append("\r\nnibble_resident_over_live:").append(String.format(Locale.ROOT, "%.3f", ratio))
                     .append("\r\nnibble_compacted_segments:").append(st.compactedSegments())
+                    .append("\r\nnibble_input_held_bytes:").append(inputBudget.reserved())
+                    .append("\r\nnibble_max_input_bytes:").append(inputBudget.limit())
                     .append("\r\nmem_fragmentation_ratio:").append(String.format(Locale.ROOT, "%.2f", ratio))
                     .append("\r\n\r\n");
         }

@@ -77,6 +77,11 @@ public final class ServerConfig {
             description = "Argument bytes one MULTI may queue before EXEC (default: 512m).")
     long maxQueuedBytes = RespLimits.DEFAULT.maxQueuedBytes();
 
+    @Option(names = "--max-input-bytes", converter = SizeConverter.class,
+            description = "Argument bytes all clients together may hold in commands still arriving and in MULTI "
+                    + "queues (default: a quarter of the heap).")
+    long maxInputBytes = RespLimits.DEFAULT.maxInputBytes();
+
     @Option(names = "--slowlog-log-slower-than",
             description = "Log commands that run at least this many microseconds; negative: none (default: 10000).")
     long slowlogLogSlowerThan = 10_000;
@@ -100,7 +105,7 @@ public final class ServerConfig {
     RespLimits limits() {
         return new RespLimits((int) Math.min(Integer.MAX_VALUE, maxBulkLength), maxArguments,
                 (int) Math.min(Integer.MAX_VALUE, maxInlineLength), maxClients, maxOutputBuffer,
-                maxQueuedBytes);
+                maxQueuedBytes, maxInputBytes);
     }
 
     /** Applies the {@code --config} file's settings that no flag overrode. */
@@ -132,6 +137,7 @@ public final class ServerConfig {
                 case "max-inline-length" -> maxInlineLength = Sizes.parse(value);
                 case "max-output-buffer" -> maxOutputBuffer = Sizes.parse(value);
                 case "max-queued-bytes" -> maxQueuedBytes = Sizes.parse(value);
+                case "max-input-bytes" -> maxInputBytes = Sizes.parse(value);
                 case "slowlog-log-slower-than" -> slowlogLogSlowerThan = Long.parseLong(value);
                 case "slowlog-max-len" -> slowlogMaxLen = Integer.parseInt(value);
                 case "latency-tracking" -> latencyTracking = yesOrNo(key, value);

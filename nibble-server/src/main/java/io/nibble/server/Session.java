@@ -77,6 +77,8 @@ final class Session {
     List<byte[][]> queued;
     /** Argument bytes of {@link #queued}, bounded by {@link RespLimits#maxQueuedBytes()}. */
     long queuedBytes;
+    /** {@link #queuedBytes} as counted against the server-wide {@link InputBudget}. */
+    final InputBudget.Share queuedHeld;
     /** A command inside MULTI failed to queue: EXEC must abort. */
     boolean transactionFailed;
     /** EXEC is running this connection's queued commands and holds their key locks. */
@@ -92,21 +94,30 @@ final class Session {
     long[] watchVersions = new long[0];
     long[] watchExpiries = new long[0];
 
-    Session(long id, boolean authenticated) {
+    Session(long id, boolean authenticated, InputBudget budget) {
         this.id = id;
         this.authenticated = authenticated;
+        this.queuedHeld = budget.new Share();
     }
 
     void beginTransaction() {
         queued = new ArrayList<>();
-        queuedBytes = 0;
+        dropQueued();
         transactionFailed = false;
     }
 
     void endTransaction() {
         queued = null;
         queuedBytes = 0;
+        queuedHeld.releaseAll();
         transactionFailed = false;
+    }
+
+    /** Forgets the queued commands, their memory and its count, but stays in the transaction. */
+    void dropQueued() {
+        queued.clear();
+        queuedBytes = 0;
+        queuedHeld.releaseAll();
     }
 
     /** The scratch array, grown to at least {@code atLeast} with its contents kept. */

@@ -102,7 +102,7 @@ class RespDecoderTest {
 
     @Test
     void limitsAreEnforcedBeforeAllocating() {
-        RespLimits small = new RespLimits(16, 4, 64, 10, 1024, 1024);
+        RespLimits small = new RespLimits(16, 4, 64, 10, 1024, 1024, 1024);
         assertTrue(protocolError(small, bytes("*1\r\n$17\r\n")).getMessage().contains("bulk length"));
         assertTrue(protocolError(small, bytes("*5\r\n")).getMessage().contains("multibulk length"));
         assertTrue(protocolError(small, bytes("PING " + "x".repeat(100))).getMessage().contains("inline"));
@@ -123,7 +123,7 @@ class RespDecoderTest {
     void fuzzedFramesNeverFailOtherwise() {
         Random random = new Random(12345);
         byte[] valid = bytes(PIPELINE);
-        RespLimits limits = new RespLimits(1 << 16, 64, 1024, 10, 1024, 1024);
+        RespLimits limits = new RespLimits(1 << 16, 64, 1024, 10, 1024, 1024, 1024);
         for (int round = 0; round < 20_000; round++) {
             byte[] frame;
             if (round % 2 == 0) {
@@ -149,5 +149,93 @@ class RespDecoderTest {
                 channel.finishAndReleaseAll();
             }
         }
+    }
+    /**
+     * Bulks at and past the big-bulk threshold, among small commands, split at random points and fed in small pieces:
+     * they decode to exactly the bytes sent, and the network buffer never accumulates them.
+     */
+    @Test
+    void bigBulksArriveInPiecesAndDecodeWhole() {
+        Random random = new Random(7);
+        byte[][] values = {randomBytes(random, RespDecoder.BIG_BULK - 1), randomBytes(random, RespDecoder.BIG_BULK),
+            randomBytes(random, 300_001), randomBytes(random, (5 << 19) + 1)}; // the last one's array doubles
+        java.io.ByteArrayOutputStream wire = new java.io.ByteArrayOutputStream();
+        for (int i = 0; i < values.length; i++) {
+            wire.writeBytes(bytes("*3\r\n$3\r\nSET\r\n$2\r\nk" + i + "\r\n$" + values[i].length + "\r\n"));
+            wire.writeBytes(values[i]);
+            wire.writeBytes(bytes("\r\nPING\r\n"));
+        }
+        byte[] all = wire.toByteArray();
+        for (int round = 0; round < 40; round++) {
+            InputBudget budget = new InputBudget(Long.MAX_VALUE);
+            RespDecoder decoder = new RespDecoder(RespLimits.DEFAULT, budget);
+            EmbeddedChannel channel = new EmbeddedChannel(decoder);
+            int maxPiece = round == 0 ? 7 : 1 + random.nextInt(1 << (4 + round % 14));
+            for (int at = 0; at < all.length; ) {
+                int n = Math.min(all.length - at, 1 + random.nextInt(maxPiece));
+                channel.writeInbound(Unpooled.wrappedBuffer(all, at, n));
+                at += n;
+                // At most a small bulk that has not all arrived, and a header line or two.
+                assertTrue(decoder.bufferedBytes() < RespDecoder.BIG_BULK + 64,
+                        "the network buffer held " + decoder.bufferedBytes() + " bytes");
+            }
+            for (int i = 0; i < values.length; i++) {
+                byte[][] set = channel.readInbound();
+                assertEquals("k" + i, new String(set[1], StandardCharsets.ISO_8859_1));
+                assertArrayEquals(values[i], set[2], "value " + i + " in round " + round);
+                assertEquals("PING", new String(((byte[][]) channel.readInbound())[0], StandardCharsets.ISO_8859_1));
+            }
+            assertTrue(channel.inboundMessages().isEmpty(), "nothing more decoded");
+            assertEquals(0, budget.reserved(), "finished commands hold nothing");
+            channel.finishAndReleaseAll();
+        }
+    }
+
+    /**
+     * Connections share one budget for the bytes of commands still arriving: past it, the command that would
+     * exceed it is a protocol error, and finishing or abandoning a command gives its bytes back.
+     */
+    @Test
+    void unfinishedCommandsShareOneBudget() {
+        InputBudget budget = new InputBudget(1 << 20);
+        EmbeddedChannel first = new EmbeddedChannel(new RespDecoder(RespLimits.DEFAULT, budget));
+        first.writeInbound(Unpooled.wrappedBuffer(bytes("*2\r\n$4\r\nECHO\r\n$800000\r\n")));
+        first.writeInbound(Unpooled.wrappedBuffer(new byte[700_000]));
+        assertTrue(budget.reserved() >= 700_000 - InputBudget.ALLOWANCE, "reserved " + budget.reserved());
+
+        EmbeddedChannel second = new EmbeddedChannel(new RespDecoder(RespLimits.DEFAULT, budget));
+        second.writeInbound(Unpooled.wrappedBuffer(bytes("*2\r\n$4\r\nECHO\r\n$600000\r\n")));
+        DecoderException refused = assertThrows(DecoderException.class,
+                () -> second.writeInbound(Unpooled.wrappedBuffer(new byte[500_000])));
+        assertTrue(refused.getCause().getMessage().contains("max-input-bytes"), refused.getCause().getMessage());
+        second.finishAndReleaseAll();
+
+        first.writeInbound(Unpooled.wrappedBuffer(new byte[100_000]), Unpooled.wrappedBuffer(bytes("\r\n")));
+        assertEquals(800_000, ((byte[][]) first.readInbound())[1].length);
+        assertEquals(0, budget.reserved(), "a finished command gives its bytes back");
+
+        // Many small arguments count as much as one big one.
+        StringBuilder many = new StringBuilder("*101\r\n$4\r\nMSET\r\n");
+        for (int i = 0; i < 100; i++) {
+            many.append("$20000\r\n").append("v".repeat(20_000)).append("\r\n");
+        }
+        EmbeddedChannel third = new EmbeddedChannel(new RespDecoder(RespLimits.DEFAULT, budget));
+        DecoderException tooMany = assertThrows(DecoderException.class,
+                () -> third.writeInbound(Unpooled.wrappedBuffer(bytes(many.toString()))));
+        assertInstanceOf(RespProtocolException.class, tooMany.getCause());
+        third.finishAndReleaseAll();
+        assertEquals(0, budget.reserved(), "a refused command gives its bytes back");
+
+        first.writeInbound(Unpooled.wrappedBuffer(bytes("*2\r\n$4\r\nECHO\r\n$900000\r\n")),
+                Unpooled.wrappedBuffer(new byte[600_000]));
+        assertTrue(budget.reserved() > 0);
+        first.finishAndReleaseAll();
+        assertEquals(0, budget.reserved(), "a closed connection's unfinished command gives its bytes back");
+    }
+
+    private static byte[] randomBytes(Random random, int length) {
+        byte[] b = new byte[length];
+        random.nextBytes(b);
+        return b;
     }
 }
