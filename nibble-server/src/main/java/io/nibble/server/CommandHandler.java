@@ -29,6 +29,8 @@ final class CommandHandler extends ChannelInboundHandlerAdapter {
     private final Session session;
     private ByteBuf pending;
     private boolean closing;
+    /** Between channelActive and {@link #release}: the connection is counted and holds what release gives back. */
+    private boolean active;
     /** The block a command (WAIT) put this connection under; null when it runs commands. */
     private Session.Block blockedBy;
     private ScheduledFuture<?> blockTimer;
@@ -48,6 +50,7 @@ final class CommandHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
+        active = true;
         stats.connectionsReceived.incrementAndGet();
         if (stats.connectedClients.incrementAndGet() > limits.maxClients()) {
             stats.rejectedConnections.incrementAndGet();
@@ -65,6 +68,27 @@ final class CommandHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        release(ctx.channel());
+        ctx.fireChannelInactive();
+    }
+
+    /** A pipeline torn down without channelInactive reaching it (closed as a move between loops began). */
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        release(ctx.channel());
+    }
+
+    /**
+     * Gives back everything the connection holds: its place in the counts, the balancer and the client list, its
+     * transaction and watches, its reply buffer. Runs once, however the connection ended: a connection closed while
+     * it moved between loops gets neither channelInactive nor a torn-down pipeline, so {@link ElasticLoops} calls it
+     * then. Always on the thread that last ran the connection, or after a hand-over from it.
+     */
+    void release(io.netty.channel.Channel channel) {
+        if (!active) {
+            return;
+        }
+        active = false;
         stats.connectedClients.decrementAndGet();
         if (blockedBy != null) {
             blockedBy = null;
@@ -75,13 +99,12 @@ final class CommandHandler extends ChannelInboundHandlerAdapter {
             }
         }
         heldBack.clear();
-        loops.remove(ctx.channel());
+        loops.remove(channel);
         commands.release(session);
         if (pending != null) {
             pending.release();
             pending = null;
         }
-        ctx.fireChannelInactive();
     }
 
     /** Replies above this size leave for the socket before the read batch ends, bounding {@link #pending}. */

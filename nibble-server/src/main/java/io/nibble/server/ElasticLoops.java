@@ -70,6 +70,11 @@ final class ElasticLoops implements EventExecutorChooserFactory, AutoCloseable {
         return active;
     }
 
+    /** Connections the balancer knows of. */
+    int connections() {
+        return channels.size();
+    }
+
     /** How many loops hold at least one connection. */
     int loopsInUse() {
         Set<EventExecutor> used = new java.util.HashSet<>();
@@ -181,18 +186,38 @@ final class ElasticLoops implements EventExecutorChooserFactory, AutoCloseable {
                 if (!left.isSuccess() || !ch.isOpen()) {
                     moving.remove(ch);
                     ch.close();
+                    releaseLost(ch);
                     return;
                 }
                 target.register(ch).addListener(joined -> {
                     moving.remove(ch);
                     if (!joined.isSuccess()) {
-                        LOG.log(System.Logger.Level.WARNING, "closing a connection that could not move between "
-                                + "event loops: " + joined.cause());
+                        if (ch.isOpen()) {
+                            LOG.log(System.Logger.Level.WARNING, "closing a connection that could not move between "
+                                    + "event loops: " + joined.cause());
+                        }
                         ch.close();
+                        releaseLost(ch);
                     }
                 });
             });
         });
+    }
+
+    /**
+     * A connection closed while it was off every loop (by CLIENT KILL, say, from another thread) is closed without
+     * channelInactive, since Netty fires that only for a registered channel: give back here what its handlers hold.
+     * Both release methods run once, so a pipeline event that did arrive costs nothing twice.
+     */
+    private static void releaseLost(Channel ch) {
+        RespDecoder decoder = ch.pipeline().get(RespDecoder.class);
+        if (decoder != null) {
+            decoder.connectionLost();
+        }
+        CommandHandler handler = ch.pipeline().get(CommandHandler.class);
+        if (handler != null) {
+            handler.release(ch);
+        }
     }
 
     @Override

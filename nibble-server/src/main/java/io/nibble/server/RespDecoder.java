@@ -45,7 +45,7 @@ public final class RespDecoder extends ByteToMessageDecoder {
     private boolean failed;
 
     public RespDecoder(RespLimits limits) {
-        this(limits, new InputBudget(Long.MAX_VALUE));
+        this(limits, new InputBudget(limits.maxInputBytes()));
     }
 
     RespDecoder(RespLimits limits, InputBudget budget) {
@@ -85,6 +85,11 @@ public final class RespDecoder extends ByteToMessageDecoder {
     @Override
     protected void handlerRemoved0(ChannelHandlerContext ctx) {
         forget(); // the connection closed: a command it left unfinished holds nothing any more
+    }
+
+    /** The connection closed while between event loops, where no pipeline event reaches the decoder. */
+    void connectionLost() {
+        forget();
     }
 
     private void forget() {

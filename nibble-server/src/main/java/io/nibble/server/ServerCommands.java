@@ -491,7 +491,7 @@ final class ServerCommands {
                     .append("\r\nnibble_index_bytes:").append(st.indexBytes())
                     .append("\r\nnibble_resident_over_live:").append(String.format(Locale.ROOT, "%.3f", ratio))
                     .append("\r\nnibble_compacted_segments:").append(st.compactedSegments())
-                    .append("\r\nnibble_input_held_bytes:").append(inputBudget.reserved())
+                    .append("\r\nnibble_input_reserved_bytes:").append(inputBudget.reserved())
                     .append("\r\nnibble_max_input_bytes:").append(inputBudget.limit())
                     .append("\r\nmem_fragmentation_ratio:").append(String.format(Locale.ROOT, "%.2f", ratio))
                     .append("\r\n\r\n");

@@ -164,4 +164,97 @@ class ElasticLoopsTest {
             }
         }
     }
+    /**
+     * Connections killed (CLIENT KILL from another connection's thread) or closed by their client while the balancer
+     * moves them between loops, some in the middle of an upload that holds part of the input budget: once they are
+     * gone, nothing of them is left, neither in the client count and list nor in the budget.
+     */
+    @Test
+    void connectionsClosedWhileMovingLeaveNothingBehind() throws Exception {
+        try (NibbleServer server = TestServers.start(64L << 20, 3);
+             Jedis checker = new Jedis("127.0.0.1", server.port())) {
+            AtomicBoolean stop = new AtomicBoolean();
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            Thread mover = Thread.ofPlatform().start(() -> {
+                SplittableRandom random = new SplittableRandom(9);
+                while (!stop.get()) {
+                    server.loops().resize(1 + random.nextInt(3));
+                    LockSupport.parkNanos(random.nextLong(300_000));
+                }
+            });
+            java.util.concurrent.LinkedBlockingQueue<Long> toKill = new java.util.concurrent.LinkedBlockingQueue<>();
+            AtomicLong kills = new AtomicLong();
+            Thread killer = Thread.ofPlatform().start(() -> {
+                try (Jedis j = new Jedis("127.0.0.1", server.port())) {
+                    while (!stop.get()) {
+                        Long id = toKill.poll(10, java.util.concurrent.TimeUnit.MILLISECONDS);
+                        if (id != null) {
+                            kills.addAndGet(j.clientKill(new redis.clients.jedis.params.ClientKillParams()
+                                    .id(Long.toString(id))));
+                        }
+                    }
+                } catch (Throwable e) {
+                    failure.compareAndSet(null, e);
+                }
+            });
+            AtomicLong connections = new AtomicLong();
+            List<Thread> victims = new ArrayList<>();
+            long end = System.currentTimeMillis() + 3_000;
+            for (int v = 0; v < 6; v++) {
+                final int seed = v;
+                victims.add(Thread.ofPlatform().start(() -> {
+                    SplittableRandom random = new SplittableRandom(seed);
+                    try {
+                        while (System.currentTimeMillis() < end) {
+                            try (java.net.Socket s = new java.net.Socket("127.0.0.1", server.port())) {
+                                s.setSoTimeout(10_000);
+                                long id = RawReplies.clientId(s.getOutputStream(), s.getInputStream());
+                                connections.incrementAndGet();
+                                if (random.nextBoolean()) { // part of an upload: the decoder holds budget
+                                    s.getOutputStream().write("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2000000\r\n"
+                                            .getBytes(StandardCharsets.US_ASCII));
+                                    s.getOutputStream().write(new byte[100_000 + random.nextInt(300_000)]);
+                                }
+                                LockSupport.parkNanos(random.nextLong(2_000_000));
+                                if (random.nextBoolean()) {
+                                    toKill.add(id);
+                                    try {
+                                        s.getInputStream().read(); // the kill closes it
+                                    } catch (java.net.SocketException reset) {
+                                        // closed with the upload unread: a reset instead of an end of stream
+                                    }
+                                }
+                            }
+                        }
+                    } catch (Throwable e) {
+                        failure.compareAndSet(null, e);
+                    }
+                }));
+            }
+            for (Thread t : victims) {
+                t.join();
+            }
+            stop.set(true);
+            mover.join();
+            killer.join();
+            assertNull(failure.get(), () -> "failed: " + failure.get());
+            long deadline = System.currentTimeMillis() + 10_000;
+            String clients = checker.info("clients");
+            String memory = checker.info("memory");
+            while ((!clients.contains("connected_clients:1\r\n") || !memory.contains("nibble_input_reserved_bytes:0\r\n"))
+                    && System.currentTimeMillis() < deadline) {
+                Thread.sleep(20);
+                clients = checker.info("clients");
+                memory = checker.info("memory");
+            }
+            System.out.println("ElasticLoopsTest: " + connections.get() + " connections, " + kills.get()
+                    + " killed, while loops resized");
+            assertTrue(connections.get() > 100 && kills.get() > 30, connections.get() + " connections, "
+                    + kills.get() + " kills");
+            assertTrue(clients.contains("connected_clients:1\r\n"), clients);
+            assertTrue(memory.contains("nibble_input_reserved_bytes:0\r\n"), memory);
+            assertEquals(1, checker.clientList().lines().count(), checker.clientList());
+            assertEquals(1, server.loops().connections(), "the balancer keeps only the checker's connection");
+        }
+    }
 }

@@ -173,7 +173,7 @@ class InputBudgetTest {
     }
 
     private static long heldInput(Jedis other) {
-        return infoField(other, "memory", "nibble_input_held_bytes:");
+        return infoField(other, "memory", "nibble_input_reserved_bytes:");
     }
 
     private static long infoField(Jedis other, String section, String field) {
