@@ -80,16 +80,16 @@ final class CommandHandler extends ChannelInboundHandlerAdapter {
 
     /**
      * Gives back everything the connection holds: its place in the counts, the balancer and the client list, its
-     * transaction and watches, its reply buffer. Runs once, however the connection ended: a connection closed while
-     * it moved between loops gets neither channelInactive nor a torn-down pipeline, so {@link ElasticLoops} calls it
-     * then. Always on the thread that last ran the connection, or after a hand-over from it.
+     * transaction and watches, its reply buffer. Runs once, however the connection ended: from channelInactive, or
+     * from handlerRemoved when the pipeline is torn down without it (a connection closed while it moved between
+     * loops, for which {@link ElasticLoops} tears the pipeline down). Always on the thread that last ran the
+     * connection, or after a hand-over from it.
      */
     void release(io.netty.channel.Channel channel) {
         if (!active) {
             return;
         }
         active = false;
-        stats.connectedClients.decrementAndGet();
         if (blockedBy != null) {
             blockedBy = null;
             session.blocked = false;
@@ -105,6 +105,7 @@ final class CommandHandler extends ChannelInboundHandlerAdapter {
             pending.release();
             pending = null;
         }
+        stats.connectedClients.decrementAndGet(); // last: once the count drops, nothing else of it is left
     }
 
     /** Replies above this size leave for the socket before the read batch ends, bounding {@link #pending}. */
@@ -246,9 +247,12 @@ final class CommandHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** Whether a command blocked this connection; read on its event loop. */
-    boolean blocked() {
-        return blockedBy != null;
+    /**
+     * Read on the connection's event loop: whether the balancer may move the connection to another loop: not while it is blocked (its timer runs on this
+     * loop), nor once it is a MONITOR, which other threads write to and may close.
+     */
+    boolean movable() {
+        return blockedBy == null && !session.monitoring;
     }
 
     @Override

@@ -378,7 +378,7 @@ final class ConnectionCommands {
         if (victim == self) {
             self.closeAfterReply = true;
         } else if (victim.channel != null) {
-            victim.channel.close(); // safe from any thread: Netty runs the close on the victim's event loop
+            ElasticLoops.closeOnItsLoop(victim.channel);
         }
     }
 }

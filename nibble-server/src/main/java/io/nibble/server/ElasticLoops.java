@@ -161,8 +161,9 @@ final class ElasticLoops implements EventExecutorChooserFactory, AutoCloseable {
 
     /**
      * Moves {@code ch} to {@code target} at its loop's next task. A connection that is closing, already moving,
-     * blocked (WAIT), or that has replies the socket has not taken stays where it is: the last would need the write
-     * interest its old loop holds.
+     * blocked (WAIT; its timer runs on this loop), a MONITOR (other threads write to it), or that has replies the
+     * socket has not taken stays where it is: the last would need the write interest its old loop holds. Other
+     * threads close a connection through {@link #closeOnItsLoop}, never directly.
      */
     private void move(Channel ch, EventLoop target) {
         EventLoop from = ch.eventLoop();
@@ -171,8 +172,7 @@ final class ElasticLoops implements EventExecutorChooserFactory, AutoCloseable {
                 return;
             }
             CommandHandler handler = ch.pipeline().get(CommandHandler.class);
-            // A blocked connection stays: its unblocking timer runs on this loop.
-            boolean served = handler != null && !handler.blocked() && ch.isActive() && ch.isRegistered()
+            boolean served = handler != null && handler.movable() && ch.isActive() && ch.isRegistered()
                     && ch.eventLoop() == from;
             if (served) {
                 FlushBatch.flushNow(); // replies this loop still holds for the connection leave first
@@ -198,6 +198,10 @@ final class ElasticLoops implements EventExecutorChooserFactory, AutoCloseable {
                         }
                         ch.close();
                         releaseLost(ch);
+                    } else if (!ch.isOpen()) {
+                        // Closed as it registered here: the close either saw it registered and queued
+                        // channelInactive on this loop, or did not, and this releases it; both run here, once.
+                        releaseLost(ch);
                     }
                 });
             });
@@ -205,19 +209,32 @@ final class ElasticLoops implements EventExecutorChooserFactory, AutoCloseable {
     }
 
     /**
-     * A connection closed while it was off every loop (by CLIENT KILL, say, from another thread) is closed without
-     * channelInactive, since Netty fires that only for a registered channel: give back here what its handlers hold.
-     * Both release methods run once, so a pipeline event that did arrive costs nothing twice.
+     * A connection closed while it was off every loop is closed without channelInactive, since Netty fires that only
+     * for a registered channel. Firing channelUnregistered on the closed channel makes the pipeline tear itself down:
+     * every handler's handlerRemoved runs (the command handler's release, the decoder's buffer and budget), once.
+     * Called on the loop the channel was last given to, after the hand-over from the one it left.
      */
     private static void releaseLost(Channel ch) {
-        RespDecoder decoder = ch.pipeline().get(RespDecoder.class);
-        if (decoder != null) {
-            decoder.connectionLost();
-        }
-        CommandHandler handler = ch.pipeline().get(CommandHandler.class);
-        if (handler != null) {
-            handler.release(ch);
-        }
+        ch.pipeline().fireChannelUnregistered();
+    }
+
+    /**
+     * Closes {@code ch} from any thread on the loop that serves it, following it if a move is under way: a close run
+     * while the channel is between loops would skip channelInactive, and one run on the loop it left would race the
+     * loop it joined.
+     */
+    static void closeOnItsLoop(Channel ch) {
+        EventLoop loop = ch.eventLoop();
+        loop.execute(() -> {
+            if (!ch.isOpen()) {
+                return;
+            }
+            if (ch.isRegistered() && ch.eventLoop() == loop) {
+                ch.close();
+            } else {
+                loop.schedule(() -> closeOnItsLoop(ch), 1, java.util.concurrent.TimeUnit.MILLISECONDS);
+            }
+        });
     }
 
     @Override

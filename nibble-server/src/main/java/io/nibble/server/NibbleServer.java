@@ -84,11 +84,6 @@ public final class NibbleServer implements AutoCloseable {
         }
         LOG.log(System.Logger.Level.INFO, "nibble server listening on " + listener.localAddress() + " ("
                 + (epoll ? "epoll" : "nio") + "): " + config);
-        if (limits.maxInputBytes() < limits.maxBulkLength()) {
-            LOG.log(System.Logger.Level.WARNING, "max-input-bytes (" + limits.maxInputBytes() + ") is below "
-                    + "max-bulk-length (" + limits.maxBulkLength() + "): no single argument longer than the former "
-                    + "can arrive; give the JVM more heap or lower max-bulk-length");
-        }
     }
 
     /** Writability flips off at the output limit and back on below half of it (or 1 MiB). */

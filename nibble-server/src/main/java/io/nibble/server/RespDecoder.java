@@ -87,11 +87,6 @@ public final class RespDecoder extends ByteToMessageDecoder {
         forget(); // the connection closed: a command it left unfinished holds nothing any more
     }
 
-    /** The connection closed while between event loops, where no pipeline event reaches the decoder. */
-    void connectionLost() {
-        forget();
-    }
-
     private void forget() {
         args = null;
         bigBulk = null;

@@ -3,6 +3,7 @@ package io.nibble.server;
 import io.netty.buffer.ByteBuf;
 import io.nibble.Nibble;
 import io.nibble.NibbleStats;
+import io.nibble.memory.ProcessMemory;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -482,8 +483,12 @@ final class ServerCommands {
         }
         if (wanted.test("memory")) {
             double ratio = st.liveBytes() == 0 ? 0 : (double) st.residentBytes() / st.liveBytes();
+            // As in Redis: the whole process's resident memory, and its ratio to what the data takes.
+            long processRss = ProcessMemory.residentBytes();
+            long rss = processRss < 0 ? st.residentBytes() : processRss;
+            double fragmentation = st.usedBytes() == 0 ? 0 : (double) rss / st.usedBytes();
             b.append("# Memory\r\nused_memory:").append(st.usedBytes())
-                    .append("\r\nused_memory_rss:").append(st.residentBytes())
+                    .append("\r\nused_memory_rss:").append(rss)
                     .append("\r\nmaxmemory:").append(st.capacityBytes())
                     .append("\r\nnibble_live_bytes:").append(st.liveBytes())
                     .append("\r\nnibble_used_bytes:").append(st.usedBytes())
@@ -493,7 +498,7 @@ final class ServerCommands {
                     .append("\r\nnibble_compacted_segments:").append(st.compactedSegments())
                     .append("\r\nnibble_input_reserved_bytes:").append(inputBudget.reserved())
                     .append("\r\nnibble_max_input_bytes:").append(inputBudget.limit())
-                    .append("\r\nmem_fragmentation_ratio:").append(String.format(Locale.ROOT, "%.2f", ratio))
+                    .append("\r\nmem_fragmentation_ratio:").append(String.format(Locale.ROOT, "%.2f", fragmentation))
                     .append("\r\n\r\n");
         }
         if (wanted.test("stats")) {

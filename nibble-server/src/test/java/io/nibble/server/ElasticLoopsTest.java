@@ -239,14 +239,14 @@ class ElasticLoopsTest {
             killer.join();
             assertNull(failure.get(), () -> "failed: " + failure.get());
             long deadline = System.currentTimeMillis() + 10_000;
-            String clients = checker.info("clients");
-            String memory = checker.info("memory");
-            while ((!clients.contains("connected_clients:1\r\n") || !memory.contains("nibble_input_reserved_bytes:0\r\n"))
+            while (!(checker.info("clients").contains("connected_clients:1\r\n")
+                    && checker.info("memory").contains("nibble_input_reserved_bytes:0\r\n")
+                    && checker.clientList().lines().count() == 1 && server.loops().connections() == 1)
                     && System.currentTimeMillis() < deadline) {
                 Thread.sleep(20);
-                clients = checker.info("clients");
-                memory = checker.info("memory");
             }
+            String clients = checker.info("clients");
+            String memory = checker.info("memory");
             System.out.println("ElasticLoopsTest: " + connections.get() + " connections, " + kills.get()
                     + " killed, while loops resized");
             assertTrue(connections.get() > 100 && kills.get() > 30, connections.get() + " connections, "

@@ -80,7 +80,13 @@ class ServerIntegrationTest {
             assertNull(j.set("s2", "1", SetParams.setParams().xx()));
             assertNull(j.set("s", "2", SetParams.setParams().nx()));
             assertEquals("1", j.setGet("s", "3"));
-            assertTrue(j.info("memory").contains("nibble_live_bytes:"));
+            String memory = j.info("memory");
+            assertTrue(memory.contains("nibble_live_bytes:"));
+            // As in Redis, used_memory_rss is the whole process's, so it includes the JVM besides the store.
+            long rss = infoLong(memory, "used_memory_rss:");
+            assertTrue(rss > infoLong(memory, "nibble_resident_bytes:") + (16 << 20), memory);
+            assertEquals((double) rss / infoLong(memory, "used_memory:"),
+                    Double.parseDouble(infoString(memory, "mem_fragmentation_ratio:")), 0.01, memory);
             assertTrue(j.info().contains("redis_version:"));
         }
     }
@@ -411,5 +417,14 @@ class ServerIntegrationTest {
         static List<String> asList(String... values) {
             return java.util.Arrays.asList(values);
         }
+    }
+
+    private static String infoString(String info, String field) {
+        return info.lines().filter(l -> l.startsWith(field)).map(l -> l.substring(field.length()).trim())
+                .findFirst().orElseThrow(() -> new AssertionError(field + " missing from " + info));
+    }
+
+    private static long infoLong(String info, String field) {
+        return Long.parseLong(infoString(info, field));
     }
 }

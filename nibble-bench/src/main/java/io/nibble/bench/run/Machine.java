@@ -41,16 +41,6 @@ public final class Machine {
 
     /** This process's resident set size as the OS counts it (VmRSS), in bytes; -1 where /proc is absent. */
     public static long residentBytes() {
-        try {
-            List<String> lines = Files.readAllLines(Path.of("/proc/self/status"));
-            for (String line : lines) {
-                if (line.startsWith("VmRSS:")) {
-                    return Long.parseLong(line.substring(6).trim().split("\\s+")[0]) * 1024;
-                }
-            }
-        } catch (IOException e) {
-            return -1;
-        }
-        return -1;
+        return io.nibble.memory.ProcessMemory.residentBytes();
     }
 }
