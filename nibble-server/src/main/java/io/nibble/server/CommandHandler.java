@@ -90,6 +90,14 @@ final class CommandHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         active = false;
+        try {
+            releaseHeld(channel);
+        } finally {
+            stats.connectedClients.decrementAndGet(); // last: once the count drops, nothing else of it is left
+        }
+    }
+
+    private void releaseHeld(io.netty.channel.Channel channel) {
         if (blockedBy != null) {
             blockedBy = null;
             session.blocked = false;
@@ -105,7 +113,6 @@ final class CommandHandler extends ChannelInboundHandlerAdapter {
             pending.release();
             pending = null;
         }
-        stats.connectedClients.decrementAndGet(); // last: once the count drops, nothing else of it is left
     }
 
     /** Replies above this size leave for the socket before the read batch ends, bounding {@link #pending}. */

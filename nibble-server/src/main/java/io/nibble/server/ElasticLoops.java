@@ -189,7 +189,10 @@ final class ElasticLoops implements EventExecutorChooserFactory, AutoCloseable {
                     releaseLost(ch);
                     return;
                 }
-                target.register(ch).addListener(joined -> {
+                // Netty deregisters in a task of its own, and an I/O pass may run first: a command read then (MONITOR,
+                // WAIT) can make the connection unmovable after all, and it goes back to the loop it left.
+                EventLoop to = handler.movable() ? target : from;
+                to.register(ch).addListener(joined -> {
                     moving.remove(ch);
                     if (!joined.isSuccess()) {
                         if (ch.isOpen()) {
@@ -225,16 +228,20 @@ final class ElasticLoops implements EventExecutorChooserFactory, AutoCloseable {
      */
     static void closeOnItsLoop(Channel ch) {
         EventLoop loop = ch.eventLoop();
-        loop.execute(() -> {
-            if (!ch.isOpen()) {
-                return;
-            }
-            if (ch.isRegistered() && ch.eventLoop() == loop) {
-                ch.close();
-            } else {
-                loop.schedule(() -> closeOnItsLoop(ch), 1, java.util.concurrent.TimeUnit.MILLISECONDS);
-            }
-        });
+        try {
+            loop.execute(() -> {
+                if (!ch.isOpen()) {
+                    return;
+                }
+                if (ch.isRegistered() && ch.eventLoop() == loop) {
+                    ch.close();
+                } else {
+                    loop.schedule(() -> closeOnItsLoop(ch), 1, java.util.concurrent.TimeUnit.MILLISECONDS);
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException shuttingDown) {
+            // the loop is shutting down, and closes its connections itself
+        }
     }
 
     @Override

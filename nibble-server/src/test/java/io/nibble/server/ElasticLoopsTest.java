@@ -166,8 +166,9 @@ class ElasticLoopsTest {
     }
     /**
      * Connections killed (CLIENT KILL from another connection's thread) or closed by their client while the balancer
-     * moves them between loops, some in the middle of an upload that holds part of the input budget: once they are
-     * gone, nothing of them is left, neither in the client count and list nor in the budget.
+     * moves them between loops, some in the middle of an upload that holds part of the input budget, some turned
+     * into MONITORs that other threads write to: once they are gone, nothing of them is left, neither in the client
+     * count and list nor in the budget.
      */
     @Test
     void connectionsClosedWhileMovingLeaveNothingBehind() throws Exception {
@@ -198,6 +199,7 @@ class ElasticLoopsTest {
                 }
             });
             AtomicLong connections = new AtomicLong();
+            AtomicLong monitors = new AtomicLong();
             List<Thread> victims = new ArrayList<>();
             long end = System.currentTimeMillis() + 3_000;
             for (int v = 0; v < 6; v++) {
@@ -210,7 +212,11 @@ class ElasticLoopsTest {
                                 s.setSoTimeout(10_000);
                                 long id = RawReplies.clientId(s.getOutputStream(), s.getInputStream());
                                 connections.incrementAndGet();
-                                if (random.nextBoolean()) { // part of an upload: the decoder holds budget
+                                if (random.nextInt(4) == 0) { // other threads write the feed to it
+                                    s.getOutputStream().write("MONITOR\r\n".getBytes(StandardCharsets.US_ASCII));
+                                    assertEquals("+OK\r\n", RawReplies.read(s.getInputStream(), 5));
+                                    monitors.incrementAndGet();
+                                } else if (random.nextBoolean()) { // part of an upload: the decoder holds budget
                                     s.getOutputStream().write("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2000000\r\n"
                                             .getBytes(StandardCharsets.US_ASCII));
                                     s.getOutputStream().write(new byte[100_000 + random.nextInt(300_000)]);
@@ -247,8 +253,8 @@ class ElasticLoopsTest {
             }
             String clients = checker.info("clients");
             String memory = checker.info("memory");
-            System.out.println("ElasticLoopsTest: " + connections.get() + " connections, " + kills.get()
-                    + " killed, while loops resized");
+            System.out.println("ElasticLoopsTest: " + connections.get() + " connections (" + monitors.get()
+                    + " of them monitors), " + kills.get() + " killed, while loops resized");
             assertTrue(connections.get() > 100 && kills.get() > 30, connections.get() + " connections, "
                     + kills.get() + " kills");
             assertTrue(clients.contains("connected_clients:1\r\n"), clients);

@@ -84,7 +84,9 @@ class ServerIntegrationTest {
             assertTrue(memory.contains("nibble_live_bytes:"));
             // As in Redis, used_memory_rss is the whole process's, so it includes the JVM besides the store.
             long rss = infoLong(memory, "used_memory_rss:");
-            assertTrue(rss > infoLong(memory, "nibble_resident_bytes:") + (16 << 20), memory);
+            if (io.nibble.memory.ProcessMemory.residentBytes() >= 0) { // where /proc is absent, it is the store's
+                assertTrue(rss > infoLong(memory, "nibble_resident_bytes:") + (16 << 20), memory);
+            }
             assertEquals((double) rss / infoLong(memory, "used_memory:"),
                     Double.parseDouble(infoString(memory, "mem_fragmentation_ratio:")), 0.01, memory);
             assertTrue(j.info().contains("redis_version:"));
