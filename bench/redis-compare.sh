@@ -68,3 +68,11 @@ for variant in plain "-P 16" "--threads 2"; do
   done
 done
 echo "ratio: median over rounds of nibble/redis within the round; raw results: $OUT/raw.csv"
+
+# Both servers now hold the same keys (the last SETs of the same key range): their whole-process resident memory,
+# as each reports it in INFO (used_memory_rss: VmRSS for both).
+rss() { redis-cli -p "$1" info memory | tr -d '\r' | awk -F: '$1 == "used_memory_rss" {print $2}'; }
+keys() { redis-cli -p "$1" dbsize; }
+awk -v r="$(rss $REDIS_PORT)" -v n="$(rss $NIBBLE_PORT)" -v rk="$(keys $REDIS_PORT)" -v nk="$(keys $NIBBLE_PORT)" \
+  'BEGIN {printf "resident memory after the runs: redis %d bytes (%d keys), nibble %d bytes (%d keys), ratio %.2f\n",
+          r, rk, n, nk, n / r}'
