@@ -1,6 +1,7 @@
 package io.nibble.server;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -85,7 +86,7 @@ final class CommandHandler extends ChannelInboundHandlerAdapter {
      * loops, for which {@link ElasticLoops} tears the pipeline down). Always on the thread that last ran the
      * connection, or after a hand-over from it.
      */
-    void release(io.netty.channel.Channel channel) {
+    void release(Channel channel) {
         if (!active) {
             return;
         }
@@ -97,7 +98,7 @@ final class CommandHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private void releaseHeld(io.netty.channel.Channel channel) {
+    private void releaseHeld(Channel channel) {
         if (blockedBy != null) {
             blockedBy = null;
             session.blocked = false;
@@ -255,8 +256,8 @@ final class CommandHandler extends ChannelInboundHandlerAdapter {
     }
 
     /**
-     * Read on the connection's event loop: whether the balancer may move the connection to another loop: not while it is blocked (its timer runs on this
-     * loop), nor once it is a MONITOR, which other threads write to and may close.
+     * Whether the balancer may move the connection to another loop, read on the connection's loop: not while it is
+     * blocked (its timer runs on this loop), nor once it is a MONITOR, which other threads write to and may close.
      */
     boolean movable() {
         return blockedBy == null && !session.monitoring;

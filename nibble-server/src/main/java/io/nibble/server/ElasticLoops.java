@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -236,10 +237,10 @@ final class ElasticLoops implements EventExecutorChooserFactory, AutoCloseable {
                 if (ch.isRegistered() && ch.eventLoop() == loop) {
                     ch.close();
                 } else {
-                    loop.schedule(() -> closeOnItsLoop(ch), 1, java.util.concurrent.TimeUnit.MILLISECONDS);
+                    loop.schedule(() -> closeOnItsLoop(ch), 1, TimeUnit.MILLISECONDS);
                 }
             });
-        } catch (java.util.concurrent.RejectedExecutionException shuttingDown) {
+        } catch (RejectedExecutionException shuttingDown) {
             // the loop is shutting down, and closes its connections itself
         }
     }

@@ -71,10 +71,6 @@ final class InputBudget {
             }
         }
 
-        long held() {
-            return held;
-        }
-
         /** The budget's limit, for messages. */
         long limit() {
             return limit;

@@ -19,8 +19,8 @@ import java.util.List;
  *
  * <p>A bulk of {@link #BIG_BULK} bytes or more is copied out of the network buffer as its bytes arrive, into an
  * array of up to 1 MiB that then doubles up to the announced length, so the buffer never accumulates it (which would
- * copy it again on every read) and what it holds follows what the client has sent, not what it announced. The bytes of a command still
- * arriving count against the server's {@link InputBudget}; past it, the connection is refused.
+ * copy it again on every read) and what it holds follows what the client has sent, not what it announced. The bytes
+ * of a command still arriving count against the server's {@link InputBudget}; past it, the connection is refused.
  */
 public final class RespDecoder extends ByteToMessageDecoder {
     /** Bulks this long or longer bypass the network buffer (Redis's threshold for its big-argument path). */

@@ -3,7 +3,6 @@ package io.nibble.bench.run;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Locale;
 
 /** What every result is printed with: the machine, the OS and the JDK; and the process's resident memory. */
